@@ -1,0 +1,56 @@
+# Supportal: `make run` to try it, `make test` to check it. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+LOCALES := ko en ja zh_Hans
+
+.PHONY: run test lint messages bench install browser clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/supportal migrate --no-input
+	$(BIN)/supportal createcachetable
+	$(BIN)/supportal collectstatic --no-input --verbosity 0
+	$(BIN)/supportal demo
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/supportal serve --demo-logins
+
+# Browser tests drive Debian's Chromium; install it when it is missing and we may.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
+	  else echo "Browser tests need Chromium: sudo apt-get install chromium"; exit 1; fi; \
+	fi
+
+test: install browser
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/supportal makemigrations --check --dry-run
+	$(BIN)/python -m supportal.lib.catalogues --check
+
+messages: install
+	$(BIN)/supportal makemessages --no-obsolete --add-location file \
+	  --ignore '.venv/*' --ignore 'var/*' --ignore '*/tests/*' --ignore 'docs/*' \
+	  $(addprefix -l ,$(LOCALES))
+	$(BIN)/python -m supportal.lib.catalogues --compile
+
+bench: install
+	$(BIN)/python -m supportal.bench
+
+clean:
+	rm -rf $(VENV) var/static

@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from supportal.accounts import throttle
+from supportal.accounts.models import User, normalize_email, time_zone_choices
+from supportal.core.services import email_send
+
+
+class EmailLoginForm(AuthenticationForm):
+    username = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    error_messages = {  # noqa: RUF012 - Django's API is a plain dict
+        "invalid_login": _(
+            "That email address and password do not match an account. Check both and try again."
+        ),
+        "inactive": _("This account has been deactivated. Contact the support team."),
+        "unverified": _(
+            "Confirm your email address first: open the link we emailed you when you signed up."
+        ),
+        "throttled": "",  # built with the wait time in clean()
+    }
+
+    def clean(self) -> dict[str, Any]:
+        email = self.cleaned_data.get("username") or ""
+        request: HttpRequest | None = self.request
+        if request is not None and email:
+            wait = throttle.seconds_locked(request, email)
+            if wait:
+                minutes = max(1, -(-wait // 60))
+                raise ValidationError(
+                    ngettext(
+                        "Too many failed sign-in attempts. Try again in %(minutes)d minute.",
+                        "Too many failed sign-in attempts. Try again in %(minutes)d minutes.",
+                        minutes,
+                    )
+                    % {"minutes": minutes},
+                    code="throttled",
+                )
+        try:
+            cleaned = super().clean()
+        except ValidationError as error:
+            if request is not None and email and error.code == "invalid_login":
+                throttle.record_failure(request, email)
+            raise
+        if request is not None and email:
+            throttle.clear_failures(request, email)
+        return cleaned
+
+    def get_invalid_login_error(self) -> ValidationError:
+        return ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+
+    def confirm_login_allowed(self, user: User) -> None:  # type: ignore[override]
+        super().confirm_login_allowed(user)
+        if not user.email_verified:
+            raise ValidationError(self.error_messages["unverified"], code="unverified")
+
+
+class SignupForm(forms.Form):
+    name = forms.CharField(
+        label=_("Your name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 10 characters. Avoid common words and your name or email."),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_email(self) -> str:
+        email = normalize_email(self.cleaned_data["email"])
+        if User.objects.filter(email=email).exists():
+            raise ValidationError(
+                _("An account with this email address already exists. Sign in or reset your password."),
+                code="taken",
+            )
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("The two passwords are different."))
+        elif password1:
+            probe = User(email=cleaned.get("email", ""), name=cleaned.get("name", ""))
+            try:
+                password_validation.validate_password(password1, probe)
+            except ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+class ProfileForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
+
+    class Meta:
+        model = User
+        fields = ("name", "language", "time_zone")
+        labels = {"name": _("Your name"), "language": _("Language")}
+
+
+class ResendVerificationForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class EmailPasswordResetForm(PasswordResetForm):
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def send_mail(  # type: ignore[override]
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        user: User = context["user"]
+        with translation.override(user.language):
+            path = reverse(
+                "accounts:password_reset_confirm",
+                kwargs={"uidb64": context["uid"], "token": context["token"]},
+            )
+        email_send(
+            to=to_email,
+            template="accounts/email/password_reset",
+            context={"user": user, "path": path, "hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
+            language=user.language,
+        )

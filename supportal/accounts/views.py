@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy, translate_url
+from django.utils import translation
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from supportal.accounts import services
+from supportal.accounts.access import public, signed_in
+from supportal.accounts.forms import (
+    EmailLoginForm,
+    EmailPasswordResetForm,
+    ProfileForm,
+    ResendVerificationForm,
+    SignupForm,
+)
+from supportal.accounts.tokens import VerifyOutcome
+from supportal.core.i18n import set_language_cookie
+
+
+def _browser_time_zone(request: HttpRequest) -> str:
+    from supportal.accounts.models import time_zone_choices
+
+    name = request.COOKIES.get("tz", "")
+    return name if name in dict(time_zone_choices()) else settings.TIME_ZONE
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("core:home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = services.user_signup(
+            email=form.cleaned_data["email"],
+            name=form.cleaned_data["name"],
+            password=form.cleaned_data["password1"],
+            language=translation.get_language(),
+            time_zone=_browser_time_zone(request),
+        )
+        request.session["signup_email"] = user.email
+        return redirect("accounts:signup_done")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+@public
+@require_http_methods(["GET"])
+def signup_done(request: HttpRequest) -> HttpResponse:
+    email = request.session.get("signup_email", "")
+    return render(request, "accounts/signup_done.html", {"email": email})
+
+
+@public
+@require_http_methods(["GET"])
+def verify(request: HttpRequest, token: str) -> HttpResponse:
+    outcome = services.user_verify_email(token=token)
+    status = 200 if outcome in (VerifyOutcome.VERIFIED, VerifyOutcome.ALREADY) else 400
+    context = {"outcome": outcome.value, "form": ResendVerificationForm()}
+    return render(request, "accounts/verify.html", context, status=status)
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def resend_verification(request: HttpRequest) -> HttpResponse:
+    form = ResendVerificationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.verification_resend(email=form.cleaned_data["email"])
+        messages.success(
+            request,
+            _("If an unconfirmed account uses %(email)s, a new confirmation link is on its way.")
+            % {"email": form.cleaned_data["email"]},
+        )
+        return redirect("accounts:login")
+    return render(request, "accounts/resend_verification.html", {"form": form})
+
+
+@method_decorator(public, name="dispatch")
+class LoginView(auth_views.LoginView):
+    form_class = EmailLoginForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: EmailLoginForm) -> HttpResponse:  # type: ignore[override]
+        super().form_valid(form)
+        user = form.get_user()
+        # After sign-in the site speaks the user's language.
+        target = translate_url(self.get_success_url(), user.language)
+        response = HttpResponseRedirect(target)
+        set_language_cookie(response, user.language)
+        return response
+
+
+@method_decorator(public, name="dispatch")
+class LogoutView(auth_views.LogoutView):
+    template_name = "accounts/logged_out.html"
+
+
+@method_decorator(public, name="dispatch")
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = EmailPasswordResetForm
+    template_name = "accounts/password_reset.html"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+@method_decorator(public, name="dispatch")
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+@method_decorator(public, name="dispatch")
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        if not context.get("validlink"):
+            kwargs["status"] = 400
+        return super().render_to_response(context, **kwargs)
+
+
+@method_decorator(public, name="dispatch")
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+@method_decorator(signed_in, name="dispatch")
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:profile")
+    extra_context = {  # noqa: RUF012 - read-only, lazy so each request gets its language
+        "crumbs": [
+            (gettext_lazy("Your profile"), reverse_lazy("accounts:profile")),
+            (gettext_lazy("Change your password"), None),
+        ]
+    }
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        messages.success(self.request, gettext_lazy("Your password has been changed."))
+        return response
+
+
+@signed_in
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = ProfileForm(request.POST or None, instance=user)
+    if request.method == "POST" and form.is_valid():
+        services.user_update_profile(
+            user=user,
+            name=form.cleaned_data["name"],
+            language=form.cleaned_data["language"],
+            time_zone=form.cleaned_data["time_zone"],
+        )
+        with translation.override(user.language):
+            messages.success(request, _("Your profile has been saved."))
+            response = HttpResponseRedirect(reverse("accounts:profile"))
+        set_language_cookie(response, user.language)
+        return response
+    return render(request, "accounts/profile.html", {"form": form})

@@ -1,0 +1,79 @@
+"""Runs the web server (gunicorn, WSGI) and the task worker (huey) together until stopped."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from supportal.core.management.commands.demo import DEMO_PASSWORD, DEMO_USERS
+
+
+class Command(BaseCommand):
+    help = "Serve Supportal with gunicorn and run the huey worker beside it. Ctrl-C stops both."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2")))
+        parser.add_argument("--demo-logins", action="store_true", help="Print the demo accounts.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        host, port = options["host"], options["port"]
+        url = f"http://{host}:{port}"
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "supportal.settings"}
+        env.setdefault("SITE_URL", url)
+        python = sys.executable
+        web = [
+            python, "-m", "gunicorn", "supportal.wsgi:application",
+            "--bind", f"{host}:{port}",
+            "--workers", str(options["workers"]),
+            "--worker-tmp-dir", "/dev/shm" if os.path.isdir("/dev/shm") else "/tmp",  # noqa: S108
+            "--graceful-timeout", "10",
+            "--forwarded-allow-ips", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        ]  # fmt: skip
+        worker = [python, "-m", "supportal.cli", "run_huey", "--quiet"]
+        processes = [subprocess.Popen(web, env=env), subprocess.Popen(worker, env=env)]
+
+        stopping = False
+
+        def stop(signum: int, frame: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+
+        self.stdout.write(self.style.SUCCESS(f"Supportal is running at {url}/"))
+        if options["demo_logins"]:
+            self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+            for email, name, role, *_rest in DEMO_USERS:
+                self.stdout.write(f"  {role:<9} {email:<24} {name}")
+        self.stdout.write("Press Ctrl-C to stop the web server and the worker.")
+
+        exit_code = 0
+        while not stopping:
+            for process in processes:
+                if process.poll() is not None:
+                    self.stderr.write(f"{process.args[2]} exited with {process.returncode}; stopping.")
+                    exit_code = process.returncode or 1
+                    stopping = True
+            time.sleep(0.2)
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in processes:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.stdout.write("Stopped.")
+        if exit_code:
+            raise SystemExit(exit_code)

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class OutboundEmail(models.Model):
+    """Every message Supportal sends passes through here: the durable outbox.
+
+    Rows are written in the same transaction as the change that causes them and delivered
+    afterwards by a task. When no SMTP server is configured they stay here, readable by
+    admins on the Outbox page.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        HELD = "held", _("Kept here (delivery is not configured)")
+        FAILED = "failed", _("Failed")
+
+    from_email = models.CharField(_("from"), max_length=320)
+    to = models.TextField(_("to"), help_text=_("One address per line."))
+    subject = models.CharField(_("subject"), max_length=998)
+    body_text = models.TextField(_("text"), blank=True)
+    body_html = models.TextField(_("HTML"), blank=True)
+    raw = models.BinaryField(_("message source"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-id"]
+        verbose_name = _("outgoing email")
+        verbose_name_plural = _("outgoing emails")
+        indexes: ClassVar = [
+            models.Index(fields=["-created_at", "-id"], name="outbound_created_idx"),
+            models.Index(fields=["status", "created_at"], name="outbound_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def recipients(self) -> list[str]:
+        return [line for line in self.to.splitlines() if line]

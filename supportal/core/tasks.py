@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from supportal.core.mail import delivery_configured, smtp_send
+from supportal.core.models import OutboundEmail
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+
+
+@db_task()
+def deliver_email(pk: int) -> None:
+    """Sends one outbox message. Safe to run twice: only one run claims a pending row."""
+    Status = OutboundEmail.Status
+    claimed = OutboundEmail.objects.filter(pk=pk, status=Status.PENDING).update(
+        status=Status.SENDING
+    )
+    if not claimed:
+        return
+    row = OutboundEmail.objects.get(pk=pk)
+    if not delivery_configured():
+        OutboundEmail.objects.filter(pk=pk).update(status=Status.HELD)
+        return
+    try:
+        smtp_send(row)
+    except Exception as error:  # any transport failure is recorded and retried later
+        attempts = row.attempts + 1
+        logger.warning("email %s delivery failed (attempt %s): %s", pk, attempts, error)
+        OutboundEmail.objects.filter(pk=pk).update(
+            status=Status.FAILED if attempts >= MAX_ATTEMPTS else Status.PENDING,
+            attempts=attempts,
+            last_error=str(error)[:2000],
+        )
+        return
+    OutboundEmail.objects.filter(pk=pk).update(
+        status=Status.SENT, attempts=row.attempts + 1, sent_at=timezone.now(), last_error=""
+    )
+
+
+@db_periodic_task(crontab(minute="*"))
+def retry_outbox() -> None:
+    """Re-sends pending mail (after failures or a worker killed mid-send) once a minute."""
+    Status = OutboundEmail.Status
+    stale = timezone.now() - timedelta(minutes=10)
+    OutboundEmail.objects.filter(status=Status.SENDING, created_at__lt=stale).update(
+        status=Status.PENDING
+    )
+    for pk in OutboundEmail.objects.filter(status=Status.PENDING).values_list("pk", flat=True)[:500]:
+        deliver_email(pk)

@@ -1,0 +1,346 @@
+"""Supportal settings: fed only by environment variables (see .env.example and README).
+
+A bad value stops start-up with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import zoneinfo
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from csp.constants import NONE, SELF
+from django.utils.translation import gettext_lazy as _
+
+from supportal.lib.env import (
+    ConfigError,
+    email_settings_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    env_url,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+LANGUAGES = [
+    ("ko", "한국어"),
+    ("en", "English"),
+    ("ja", "日本語"),
+    ("zh-hans", "简体中文"),
+]
+LANGUAGE_CODES = [code for code, _name in LANGUAGES]
+
+
+def _secret_key(var_dir: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once into var/secret_key."""
+    given = env_str("SECRET_KEY")
+    if given:
+        if len(given) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters long")
+        return given
+    path = var_dir / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    try:
+        # O_EXCL: when two processes start together, exactly one writes the key.
+        with path.open("x") as f:
+            f.write(key)
+        path.chmod(0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    return key
+
+
+try:
+    VAR_DIR = Path(env_str("VAR_DIR") or BASE_DIR / "var")
+    DEBUG = env_bool("DEBUG", False)
+    SECRET_KEY = _secret_key(VAR_DIR)
+
+    SITE_URL = env_url(
+        "SITE_URL", "http://127.0.0.1:8000", schemes=("http", "https")
+    ).rstrip("/")
+    _site = urlsplit(SITE_URL)
+    SITE_IS_HTTPS = _site.scheme == "https"
+    ALLOWED_HOSTS = env_list(
+        "ALLOWED_HOSTS", sorted({"127.0.0.1", "localhost", "[::1]", _site.hostname or ""})
+    )
+    CSRF_TRUSTED_ORIGINS = [f"{_site.scheme}://{_site.netloc}"]
+
+    DATABASE_URL = env_url(
+        "DATABASE_URL",
+        f"sqlite:///{VAR_DIR / 'supportal.sqlite3'}",
+        schemes=("sqlite", "postgres", "postgresql"),
+    )
+    REDIS_URL = env_url("REDIS_URL", "", schemes=("redis", "rediss"))
+
+    DEFAULT_LANGUAGE = env_str("DEFAULT_LANGUAGE", "en").lower()
+    if DEFAULT_LANGUAGE not in LANGUAGE_CODES:
+        raise ConfigError(
+            f"DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGE_CODES)}, got {DEFAULT_LANGUAGE!r}"
+        )
+    TIME_ZONE = env_str("TIME_ZONE", "UTC")
+    if TIME_ZONE not in zoneinfo.available_timezones():
+        raise ConfigError(f"TIME_ZONE must be an IANA time zone such as Asia/Seoul, got {TIME_ZONE!r}")
+
+    EMAIL_URL = env_url("EMAIL_URL", "", schemes=("smtp", "smtps", "smtp+starttls"))
+    if EMAIL_URL:
+        globals().update(email_settings_from_url(EMAIL_URL))
+    else:
+        EMAIL_HOST = env_str("EMAIL_HOST")
+        EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+        EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+        EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+        EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+        EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
+    DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"Supportal <support@{_site.hostname}>")
+    SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+    MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
+    S3_BUCKET = env_str("S3_BUCKET")
+    MAX_REQUEST_SIZE = env_int("MAX_REQUEST_SIZE", 25 * 1024 * 1024, minimum=1024)
+    LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+    if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {LOG_LEVEL!r}")
+except ConfigError as error:
+    sys.stderr.write(f"Supportal cannot start: {error}\n")
+    raise SystemExit(2) from None
+
+# --- Django core -------------------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "supportal.core",
+    "supportal.accounts",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "huey.contrib.djhuey",
+]
+
+MIDDLEWARE = [
+    "supportal.core.middleware.RequestLogMiddleware",
+    "supportal.core.middleware.RequestSizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.gzip.GZipMiddleware",
+    "supportal.core.middleware.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "supportal.core.middleware.LanguageFallbackMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "supportal.core.middleware.TimezoneMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "supportal.urls"
+WSGI_APPLICATION = "supportal.wsgi.application"
+ASGI_APPLICATION = "supportal.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "supportal.core.context_processors.site",
+            ],
+        },
+    }
+]
+
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock up front so
+        # concurrent writers wait (busy timeout) instead of failing with "database is locked".
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "supportal",
+        },
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+else:
+    CACHES = {
+        # Page fragments may live per process; anything another process needs goes to "shared".
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "shared": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "supportal_cache",
+        },
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Login throttling and other cross-process counters use this alias.
+SHARED_CACHE = "shared" if "shared" in CACHES else "default"
+
+HUEY = {
+    "name": "supportal",
+    "immediate": False,
+    "utc": True,
+    "consumer": {"workers": 2, "worker_type": "thread", "periodic": True},
+}
+if REDIS_URL:
+    HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})
+else:
+    HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "huey.sqlite3")})
+
+# --- Accounts ----------------------------------------------------------------------------------
+
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "name")},
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "core:home"
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # a reset link works for one day
+EMAIL_VERIFICATION_MAX_AGE = 60 * 60 * 24 * 3
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_FAILURE_WINDOW = 15 * 60
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "supportal.core.views.csrf_failure"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
+
+# --- Languages and time ------------------------------------------------------------------------
+
+LANGUAGE_CODE = DEFAULT_LANGUAGE
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media files --------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+if S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+            "region_name": env_str("S3_REGION") or None,
+            "access_key": env_str("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+WHITENOISE_MAX_AGE = 60 * 60 * 24 * 365 if not DEBUG else 0
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_SIZE
+
+# --- Security ----------------------------------------------------------------------------------
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+if SITE_IS_HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# --- Logging -----------------------------------------------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "supportal.core.logging.RequestIdFilter"}},
+    "formatters": {
+        "line": {
+            "format": "%(asctime)s %(levelname)s %(name)s rid=%(request_id)s %(message)s",
+        },
+    },
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "filters": ["request_id"],
+            "formatter": "line",
+        },
+    },
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
+    "loggers": {
+        # Our request log replaces Django's own per-request lines.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "ERROR"},
+        "huey": {"level": LOG_LEVEL},
+    },
+}

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+from supportal.core import views as core_views
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("i18n/setlang/", core_views.set_language, name="set_language"),
+    path("admin/", admin.site.urls),
+]
+
+urlpatterns += i18n_patterns(
+    path("", include("supportal.core.urls")),
+    path("accounts/", include("supportal.accounts.urls")),
+    prefix_default_language=True,
+)
+
+handler400 = "supportal.core.views.bad_request"
+handler403 = "supportal.core.views.permission_denied"
+handler404 = "supportal.core.views.page_not_found"
+handler500 = "supportal.core.views.server_error"
