@@ -9,7 +9,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy, translate_url
 from django.utils import translation
-from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -84,7 +83,7 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/resend_verification.html", {"form": form})
 
 
-@method_decorator(public, name="dispatch")
+@public
 class LoginView(auth_views.LoginView):
     form_class = EmailLoginForm
     template_name = "accounts/login.html"
@@ -100,24 +99,24 @@ class LoginView(auth_views.LoginView):
         return response
 
 
-@method_decorator(public, name="dispatch")
+@public
 class LogoutView(auth_views.LogoutView):
     template_name = "accounts/logged_out.html"
 
 
-@method_decorator(public, name="dispatch")
+@public
 class PasswordResetView(auth_views.PasswordResetView):
     form_class = EmailPasswordResetForm
     template_name = "accounts/password_reset.html"
     success_url = reverse_lazy("accounts:password_reset_done")
 
 
-@method_decorator(public, name="dispatch")
+@public
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "accounts/password_reset_done.html"
 
 
-@method_decorator(public, name="dispatch")
+@public
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
@@ -128,12 +127,12 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         return super().render_to_response(context, **kwargs)
 
 
-@method_decorator(public, name="dispatch")
+@public
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
 
 
-@method_decorator(signed_in, name="dispatch")
+@signed_in
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:profile")

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from django.core.cache import caches
+
+from supportal.test import Personas, make_personas
+
+pytest_plugins = ["supportal.browser_testing"]
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls our browser tests
+# make between page actions are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _outbox_email(settings: pytest.FixtureRequest) -> None:
+    """Send mail through our real backend (the outbox), not Django's test-only memory box."""
+    settings.EMAIL_BACKEND = "supportal.core.mail.OutboxBackend"  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _clear_caches() -> Iterator[None]:
+    yield
+    for alias in ("default",):
+        caches[alias].clear()
+
+
+@pytest.fixture
+def personas(db: None) -> Personas:
+    return make_personas()

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from supportal.test import Personas
+
+
+@pytest.mark.django_db
+class ProfileTests:
+    def test_it_saves_name_language_and_time_zone(self, client: Client, personas: Personas) -> None:
+        client.force_login(personas.customer)
+        response = client.post(
+            "/en/accounts/profile/",
+            {"name": "Casey K.", "language": "ko", "time_zone": "Asia/Seoul"},
+        )
+        # The page comes back in the newly chosen language.
+        assert response["Location"] == "/ko/accounts/profile/"
+        assert response.cookies["django_language"].value == "ko"
+        personas.customer.refresh_from_db()
+        assert (personas.customer.name, personas.customer.language, personas.customer.time_zone) == (
+            "Casey K.",
+            "ko",
+            "Asia/Seoul",
+        )
+        html = client.get("/ko/accounts/profile/").content.decode()
+        assert "Your profile has been saved." not in html
+        assert 'value="Asia/Seoul" selected' in html
+
+    def test_it_refuses_an_unknown_time_zone_and_keeps_the_input(
+        self, client: Client, personas: Personas
+    ) -> None:
+        client.force_login(personas.customer)
+        response = client.post(
+            "/en/accounts/profile/", {"name": "Casey K.", "language": "en", "time_zone": "Mars/Base"}
+        )
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Select a valid choice." in html
+        assert 'value="Casey K."' in html
+        personas.customer.refresh_from_db()
+        assert personas.customer.name == "Casey Customer"
+
+    def test_it_asks_visitors_to_sign_in(self, client: Client, db: None) -> None:
+        response = client.get("/en/accounts/profile/")
+        assert response["Location"] == "/en/accounts/login/?next=/en/accounts/profile/"

@@ -1,0 +1,57 @@
+"""Shared test helpers: personas and small assertions used across areas."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from supportal.accounts.models import Organization, Role, User
+from supportal.accounts.services import user_create
+
+PASSWORD = "correct-horse-battery-42"
+
+
+@dataclass
+class Personas:
+    acme: Organization
+    globex: Organization
+    customer: User  # in Acme, which shares requests
+    colleague: User  # also in Acme
+    outsider: User  # in Globex
+    agent: User
+    admin: User
+
+
+def make_user(
+    email: str,
+    *,
+    name: str = "",
+    role: str = Role.CUSTOMER,
+    organization: Organization | None = None,
+    language: str = "en",
+    time_zone: str = "UTC",
+    verified: bool = True,
+) -> User:
+    return user_create(
+        email=email,
+        name=name or email.split("@")[0].title(),
+        password=PASSWORD,
+        role=role,
+        language=language,
+        time_zone=time_zone,
+        organization=organization,
+        verified=verified,
+    )
+
+
+def make_personas() -> Personas:
+    acme = Organization.objects.create(name="Acme", shares_requests=True)
+    globex = Organization.objects.create(name="Globex")
+    return Personas(
+        acme=acme,
+        globex=globex,
+        customer=make_user("casey@acme.test", name="Casey Customer", organization=acme),
+        colleague=make_user("minseo@acme.test", name="Minseo Colleague", organization=acme),
+        outsider=make_user("wang@globex.test", name="Wang Outsider", organization=globex),
+        agent=make_user("jiwoo@support.test", name="Jiwoo Agent", role=Role.AGENT),
+        admin=make_user("alex@support.test", name="Alex Admin", role=Role.ADMIN),
+    )
