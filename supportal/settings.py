@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
-from django.utils.translation import gettext_lazy as _
 
 from supportal.lib.env import (
     ConfigError,
@@ -65,9 +64,7 @@ try:
     DEBUG = env_bool("DEBUG", False)
     SECRET_KEY = _secret_key(VAR_DIR)
 
-    SITE_URL = env_url(
-        "SITE_URL", "http://127.0.0.1:8000", schemes=("http", "https")
-    ).rstrip("/")
+    SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", schemes=("http", "https")).rstrip("/")
     _site = urlsplit(SITE_URL)
     SITE_IS_HTTPS = _site.scheme == "https"
     ALLOWED_HOSTS = env_list(
@@ -89,7 +86,9 @@ try:
         )
     TIME_ZONE = env_str("TIME_ZONE", "UTC")
     if TIME_ZONE not in zoneinfo.available_timezones():
-        raise ConfigError(f"TIME_ZONE must be an IANA time zone such as Asia/Seoul, got {TIME_ZONE!r}")
+        raise ConfigError(
+            f"TIME_ZONE must be an IANA time zone such as Asia/Seoul, got {TIME_ZONE!r}"
+        )
 
     EMAIL_URL = env_url("EMAIL_URL", "", schemes=("smtp", "smtps", "smtp+starttls"))
     if EMAIL_URL:
@@ -170,14 +169,18 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock up front so
         # concurrent writers wait (busy timeout) instead of failing with "database is locked".
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
+        ),
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
@@ -291,7 +294,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+)
 if SITE_IS_HTTPS:
     SECURE_SSL_REDIRECT = True
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]

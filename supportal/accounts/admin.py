@@ -30,6 +30,9 @@ class UserAdmin(DjangoUserAdmin):
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     ]
     add_fieldsets: ClassVar = [
-        (None, {"classes": ("wide",), "fields": ("email", "name", "role", "password1", "password2")}),
+        (
+            None,
+            {"classes": ("wide",), "fields": ("email", "name", "role", "password1", "password2")},
+        ),
     ]
     filter_horizontal = ()

@@ -100,7 +100,10 @@ class SignupForm(forms.Form):
         email = normalize_email(self.cleaned_data["email"])
         if User.objects.filter(email=email).exists():
             raise ValidationError(
-                _("An account with this email address already exists. Sign in or reset your password."),
+                _(
+                    "An account with this email address already exists. "
+                    "Sign in or reset your password."
+                ),
                 code="taken",
             )
         return email
@@ -125,7 +128,7 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ("name", "language", "time_zone")
-        labels = {"name": _("Your name"), "language": _("Language")}
+        labels = {"name": _("Your name"), "language": _("Language")}  # noqa: RUF012
 
 
 class ResendVerificationForm(forms.Form):

@@ -18,7 +18,10 @@ def _keys(request: HttpRequest, email: str) -> list[tuple[str, int]]:
     limit = settings.LOGIN_FAILURE_LIMIT
     address = request.META.get("REMOTE_ADDR", "")
     digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-    return [(f"login-fail:email:{digest}", limit), (f"login-fail:ip:{address}", limit * _PER_ADDRESS_FACTOR)]
+    return [
+        (f"login-fail:email:{digest}", limit),
+        (f"login-fail:ip:{address}", limit * _PER_ADDRESS_FACTOR),
+    ]
 
 
 def seconds_locked(request: HttpRequest, email: str) -> int:

@@ -11,4 +11,12 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("subject", "to")
     exclude = ("raw",)
-    readonly_fields = ("from_email", "to", "subject", "body_text", "body_html", "created_at", "sent_at")
+    readonly_fields = (
+        "from_email",
+        "to",
+        "subject",
+        "body_text",
+        "body_html",
+        "created_at",
+        "sent_at",
+    )

@@ -61,7 +61,8 @@ def smtp_send(row: OutboundEmail) -> None:
     backend = SMTPBackend(fail_silently=False)
     backend.open()
     try:
-        assert backend.connection is not None
+        if backend.connection is None:
+            raise ConnectionError("the SMTP connection could not be opened")
         backend.connection.sendmail(row.from_email, row.recipients, bytes(row.raw))
     finally:
         backend.close()

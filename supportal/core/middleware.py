@@ -103,7 +103,10 @@ class LanguageFallbackMiddleware:
 
 
 class TimezoneMiddleware:
-    """Times show in the viewer's zone: the profile's, else the browser's (cookie), else the site's."""
+    """Times show in the viewer's zone: the profile's, else the browser's (cookie).
+
+    Visitors whose browser does not say get TIME_ZONE, the site's zone.
+    """
 
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response

@@ -18,15 +18,14 @@ MAX_ATTEMPTS = 8
 @db_task()
 def deliver_email(pk: int) -> None:
     """Sends one outbox message. Safe to run twice: only one run claims a pending row."""
-    Status = OutboundEmail.Status
-    claimed = OutboundEmail.objects.filter(pk=pk, status=Status.PENDING).update(
-        status=Status.SENDING
+    claimed = OutboundEmail.objects.filter(pk=pk, status=OutboundEmail.Status.PENDING).update(
+        status=OutboundEmail.Status.SENDING, claimed_at=timezone.now()
     )
     if not claimed:
         return
     row = OutboundEmail.objects.get(pk=pk)
     if not delivery_configured():
-        OutboundEmail.objects.filter(pk=pk).update(status=Status.HELD)
+        OutboundEmail.objects.filter(pk=pk).update(status=OutboundEmail.Status.HELD)
         return
     try:
         smtp_send(row)
@@ -34,23 +33,29 @@ def deliver_email(pk: int) -> None:
         attempts = row.attempts + 1
         logger.warning("email %s delivery failed (attempt %s): %s", pk, attempts, error)
         OutboundEmail.objects.filter(pk=pk).update(
-            status=Status.FAILED if attempts >= MAX_ATTEMPTS else Status.PENDING,
+            status=OutboundEmail.Status.FAILED
+            if attempts >= MAX_ATTEMPTS
+            else OutboundEmail.Status.PENDING,
             attempts=attempts,
             last_error=str(error)[:2000],
         )
         return
     OutboundEmail.objects.filter(pk=pk).update(
-        status=Status.SENT, attempts=row.attempts + 1, sent_at=timezone.now(), last_error=""
+        status=OutboundEmail.Status.SENT,
+        attempts=row.attempts + 1,
+        sent_at=timezone.now(),
+        last_error="",
     )
 
 
 @db_periodic_task(crontab(minute="*"))
 def retry_outbox() -> None:
     """Re-sends pending mail (after failures or a worker killed mid-send) once a minute."""
-    Status = OutboundEmail.Status
     stale = timezone.now() - timedelta(minutes=10)
-    OutboundEmail.objects.filter(status=Status.SENDING, created_at__lt=stale).update(
-        status=Status.PENDING
+    OutboundEmail.objects.filter(status=OutboundEmail.Status.SENDING, claimed_at__lt=stale).update(
+        status=OutboundEmail.Status.PENDING
     )
-    for pk in OutboundEmail.objects.filter(status=Status.PENDING).values_list("pk", flat=True)[:500]:
+    for pk in OutboundEmail.objects.filter(status=OutboundEmail.Status.PENDING).values_list(
+        "pk", flat=True
+    )[:500]:
         deliver_email(pk)

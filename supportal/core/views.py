@@ -10,9 +10,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import get_object_or_404, render
 from django.template import loader
 from django.urls import reverse, translate_url
-from django.utils.translation import gettext as _
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from supportal.accounts.access import admin_required, public
 from supportal.accounts.services import user_set_language
@@ -147,7 +148,8 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def request_too_large(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(
-        loader.get_template("errors/plain.html").render({"status": 413}),
-        status=413,
-    )
+    # Answered before LocaleMiddleware runs, so take the language from the path ourselves.
+    language = translation.get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
+    with translation.override(language):
+        html = loader.get_template("errors/plain.html").render({"status": 413})
+    return HttpResponse(html, status=413)

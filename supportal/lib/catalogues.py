@@ -1,7 +1,7 @@
 """Translation catalogues: compile .po to .mo without GNU gettext, and check completeness.
 
-    python -m supportal.lib.catalogues --compile   # write every .mo
-    python -m supportal.lib.catalogues --check     # fail on missing, fuzzy or stale entries
+python -m supportal.lib.catalogues --compile   # write every .mo
+python -m supportal.lib.catalogues --check     # fail on missing, fuzzy or stale entries
 """
 
 from __future__ import annotations

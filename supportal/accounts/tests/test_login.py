@@ -8,7 +8,9 @@ from supportal.test import PASSWORD, Personas, make_user
 
 @pytest.mark.django_db
 class LoginTests:
-    def test_it_signs_in_with_the_email_in_any_case(self, client: Client, personas: Personas) -> None:
+    def test_it_signs_in_with_the_email_in_any_case(
+        self, client: Client, personas: Personas
+    ) -> None:
         response = client.post(
             "/en/accounts/login/", {"username": "CASEY@Acme.TEST", "password": PASSWORD}
         )
@@ -25,7 +27,9 @@ class LoginTests:
         assert "do not match an account" in html
         assert f'value="{personas.customer.email}"' in html
 
-    def test_it_refuses_an_unverified_account_and_offers_a_new_link(self, client: Client, db: None) -> None:
+    def test_it_refuses_an_unverified_account_and_offers_a_new_link(
+        self, client: Client, db: None
+    ) -> None:
         make_user("new@example.test", verified=False)
         response = client.post(
             "/en/accounts/login/", {"username": "new@example.test", "password": PASSWORD}
@@ -67,11 +71,21 @@ class LoginTests:
         email = personas.customer.email
         for _ in range(4):
             client.post("/en/accounts/login/", {"username": email, "password": "wrong-wrong-1"})
-        assert client.post("/en/accounts/login/", {"username": email, "password": PASSWORD}).status_code == 302
+        assert (
+            client.post(
+                "/en/accounts/login/", {"username": email, "password": PASSWORD}
+            ).status_code
+            == 302
+        )
         client.post("/en/accounts/logout/")
         for _ in range(4):
             client.post("/en/accounts/login/", {"username": email, "password": "wrong-wrong-1"})
-        assert client.post("/en/accounts/login/", {"username": email, "password": PASSWORD}).status_code == 302
+        assert (
+            client.post(
+                "/en/accounts/login/", {"username": email, "password": PASSWORD}
+            ).status_code
+            == 302
+        )
 
     def test_it_follows_a_safe_next_and_ignores_a_foreign_one(
         self, client: Client, personas: Personas

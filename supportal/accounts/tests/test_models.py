@@ -30,7 +30,9 @@ class UserModelTests:
         assert (admin.is_agent, admin.is_admin, admin.is_staff) == (True, True, False)
 
     def test_django_admin_is_for_superusers(self, client) -> None:  # type: ignore[no-untyped-def]
-        superuser = User.objects.create_superuser("root@example.test", "violet-harbour-1987", name="Root")
+        superuser = User.objects.create_superuser(
+            "root@example.test", "violet-harbour-1987", name="Root"
+        )
         admin = make_user("d@example.test", role=Role.ADMIN)
         client.force_login(admin)
         assert client.get("/admin/").status_code == 302
@@ -50,4 +52,7 @@ class DemoContentTests:
         admin = User.objects.get(email="admin@example.com")
         assert admin.is_superuser and admin.email_verified
         assert admin.check_password("supportal-demo")
-        assert User.objects.filter(role=Role.CUSTOMER, organization__name="Acme Corporation").count() == 2
+        assert (
+            User.objects.filter(role=Role.CUSTOMER, organization__name="Acme Corporation").count()
+            == 2
+        )

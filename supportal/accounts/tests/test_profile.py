@@ -18,7 +18,11 @@ class ProfileTests:
         assert response["Location"] == "/ko/accounts/profile/"
         assert response.cookies["django_language"].value == "ko"
         personas.customer.refresh_from_db()
-        assert (personas.customer.name, personas.customer.language, personas.customer.time_zone) == (
+        assert (
+            personas.customer.name,
+            personas.customer.language,
+            personas.customer.time_zone,
+        ) == (
             "Casey K.",
             "ko",
             "Asia/Seoul",
@@ -32,7 +36,8 @@ class ProfileTests:
     ) -> None:
         client.force_login(personas.customer)
         response = client.post(
-            "/en/accounts/profile/", {"name": "Casey K.", "language": "en", "time_zone": "Mars/Base"}
+            "/en/accounts/profile/",
+            {"name": "Casey K.", "language": "en", "time_zone": "Mars/Base"},
         )
         assert response.status_code == 200
         html = response.content.decode()

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from django.core.mail import send_mail
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.db import connection
 
 from supportal.core.models import OutboundEmail
 from supportal.core.services import email_send
@@ -172,7 +172,9 @@ class OutboxPageTests:
         assert response.status_code == 302
         assert response["Location"].startswith("/en/accounts/login/?next=")
 
-    def test_it_answers_404_for_an_unknown_message(self, client: Client, personas: Personas) -> None:
+    def test_it_answers_404_for_an_unknown_message(
+        self, client: Client, personas: Personas
+    ) -> None:
         client.force_login(personas.admin)
         assert client.get("/en/manage/outbox/999999/").status_code == 404
 

@@ -44,7 +44,9 @@ class SecurityHeaderTests:
         assert '<html lang="ko">' in response.content.decode()
         assert "This form has expired" not in response.content.decode()
 
-    def test_it_refuses_bodies_over_the_limit_with_413(self, client: Client, settings: object) -> None:
+    def test_it_refuses_bodies_over_the_limit_with_413(
+        self, client: Client, settings: object
+    ) -> None:
         settings.MAX_REQUEST_SIZE = 2048  # type: ignore[attr-defined]
         response = client.post(
             "/en/accounts/login/", {"username": "x@example.com", "password": "y" * 5000}

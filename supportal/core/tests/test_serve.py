@@ -53,13 +53,13 @@ class ServeTests:
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
                 try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:  # noqa: S310
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
                         body = r.read().decode()
                         break
                 except OSError:
                     time.sleep(0.3)
             assert '"status": "ok"' in body
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/en/accounts/login/") as r:  # noqa: S310
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/en/accounts/login/") as r:
                 assert "Sign in" in r.read().decode()
         finally:
             server.send_signal(signal.SIGINT)
@@ -71,4 +71,4 @@ class ServeTests:
         assert "Stopped." in output
         # Both children are gone: nothing listens on the port any more.
         with pytest.raises(OSError):
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)  # noqa: S310
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)

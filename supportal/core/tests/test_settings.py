@@ -41,7 +41,12 @@ def load_settings(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str
     }
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup();" + PRINT_SETTINGS],
-        env={**base, "DJANGO_SETTINGS_MODULE": "supportal.settings", "VAR_DIR": str(tmp_path), **env},
+        env={
+            **base,
+            "DJANGO_SETTINGS_MODULE": "supportal.settings",
+            "VAR_DIR": str(tmp_path),
+            **env,
+        },
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -33,7 +33,10 @@ class StaticFileTests:
         assert static_file is not None
         response = client.get(css, HTTP_ACCEPT_ENCODING="br")
         assert response.status_code == 200
-        assert "max-age=315360000" in response["Cache-Control"] or "immutable" in response["Cache-Control"]
+        assert (
+            "max-age=315360000" in response["Cache-Control"]
+            or "immutable" in response["Cache-Control"]
+        )
         assert response["Content-Encoding"] == "br"
 
     @pytest.mark.django_db

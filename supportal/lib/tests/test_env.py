@@ -34,7 +34,9 @@ class EnvTests:
 
     def test_it_refuses_urls_with_another_scheme_or_no_host(self) -> None:
         with pytest.raises(ConfigError, match="DATABASE_URL must start with one of"):
-            env_url("DATABASE_URL", "", schemes=("postgres",), environ={"DATABASE_URL": "mysql://h/db"})
+            env_url(
+                "DATABASE_URL", "", schemes=("postgres",), environ={"DATABASE_URL": "mysql://h/db"}
+            )
         with pytest.raises(ConfigError, match="REDIS_URL must name a host"):
             env_url("REDIS_URL", "", schemes=("redis",), environ={"REDIS_URL": "redis://"})
         with pytest.raises(ConfigError, match="REDIS_URL has an invalid port"):

@@ -18,8 +18,22 @@ DEMO_USERS = [
     ("admin@example.com", "Alex Admin", Role.ADMIN, None, "en", "UTC"),
     ("agent@example.com", "Jiwoo Agent", Role.AGENT, None, "ko", "Asia/Seoul"),
     ("agent.ja@example.com", "Sato Agent", Role.AGENT, None, "ja", "Asia/Tokyo"),
-    ("customer@example.com", "Casey Customer", Role.CUSTOMER, "Acme Corporation", "en", "Europe/London"),
-    ("colleague@example.com", "Minseo Colleague", Role.CUSTOMER, "Acme Corporation", "ko", "Asia/Seoul"),
+    (
+        "customer@example.com",
+        "Casey Customer",
+        Role.CUSTOMER,
+        "Acme Corporation",
+        "en",
+        "Europe/London",
+    ),
+    (
+        "colleague@example.com",
+        "Minseo Colleague",
+        Role.CUSTOMER,
+        "Acme Corporation",
+        "ko",
+        "Asia/Seoul",
+    ),
     ("outsider@example.com", "Wang Outsider", Role.CUSTOMER, "Globex", "zh-hans", "Asia/Shanghai"),
 ]
 
@@ -30,7 +44,9 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
         organizations = {
-            name: Organization.objects.get_or_create(name=name, defaults={"shares_requests": True})[0]
+            name: Organization.objects.get_or_create(name=name, defaults={"shares_requests": True})[
+                0
+            ]
             for name in ("Acme Corporation", "Globex")
         }
         for email, name, role, org, language, zone in DEMO_USERS:

@@ -60,7 +60,9 @@ class Command(BaseCommand):
         while not stopping:
             for process in processes:
                 if process.poll() is not None:
-                    self.stderr.write(f"{process.args[2]} exited with {process.returncode}; stopping.")
+                    self.stderr.write(
+                        f"{process.args[2]} exited with {process.returncode}; stopping."
+                    )
                     exit_code = process.returncode or 1
                     stopping = True
             time.sleep(0.2)
