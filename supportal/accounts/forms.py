@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from supportal.accounts import throttle
 from supportal.accounts.models import User, normalize_email, time_zone_choices
 from supportal.core.services import email_send
+from supportal.core.widgets import LongSelect
 
 
 class EmailLoginForm(AuthenticationForm):
@@ -123,7 +124,9 @@ class SignupForm(forms.Form):
 
 
 class ProfileForm(forms.ModelForm):
-    time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), choices=time_zone_choices, widget=LongSelect
+    )
 
     class Meta:
         model = User

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import zoneinfo
 from typing import Any, ClassVar
 
@@ -59,6 +60,7 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, is_superuser=True, **fields)
 
 
+@functools.cache
 def time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
 
