@@ -1,0 +1,209 @@
+"""Pytest plugin: collected static files for every test, and a real Chromium for browser tests.
+
+Browser tests are marked `@pytest.mark.browser` and take `page` (a fresh browser context on the
+one Chromium of the session), `live_server` and `transactional_db`, so that the server thread sees
+the rows the test writes. A page may make requests to the live server only: Supportal loads
+nothing from third parties, so any other host, a failed asset or a Content-Security-Policy refusal
+fails the test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.contrib.staticfiles import handlers as staticfiles_handlers
+from django.core.management import call_command
+from django.test import override_settings
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Request,
+    Response,
+    sync_playwright,
+)
+from pytest_django.live_server_helper import LiveServer
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    # Without these Chromium tries to reach Google's hosts, which the tests would count as
+    # third-party requests (and which are not reachable here anyway).
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+    "resultTypes": ["violations"],
+}
+# Sub-resources whose failure would make a page look or behave differently from production.
+ASSET_TYPES = {"stylesheet", "script", "font", "image"}
+LOCAL_SCHEMES = {"data", "blob", "about"}
+
+_axe = Axe()
+
+
+# --- Static files --------------------------------------------------------------------------------
+
+
+class _StaticThroughWhiteNoise(staticfiles_handlers.StaticFilesHandler):
+    """The live server's static handler, passing every request on to the application.
+
+    Django's handler serves the source files found by the finders, which have no hashed names,
+    so every `{% static %}` URL from the manifest would be a 404. In production WhiteNoise
+    serves the collected files; let it do the same in the live server.
+    """
+
+    def _should_handle(self, path: str) -> bool:
+        return False
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collected_static(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Runs collectstatic once per session into a temporary STATIC_ROOT.
+
+    Templates name static files through WhiteNoise's manifest, so any test that renders a page
+    needs it. Keeping only the hashed copies halves the time spent compressing.
+    """
+    root = tmp_path_factory.mktemp("static")
+    override = override_settings(STATIC_ROOT=str(root), WHITENOISE_KEEP_ONLY_HASHED_FILES=True)
+    override.enable()
+    patch = pytest.MonkeyPatch()
+    # pytest-django's LiveServer looks this class up when the (session-wide) server starts.
+    patch.setattr(staticfiles_handlers, "StaticFilesHandler", _StaticThroughWhiteNoise)
+    try:
+        call_command("collectstatic", interactive=False, verbosity=0)
+        yield root
+    finally:
+        patch.undo()
+        override.disable()
+
+
+# --- Browser -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+class NetworkLog:
+    """Every request a browser context makes, and the problems among them."""
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.foreign: list[str] = []
+        self.broken: list[str] = []
+        self.refused: list[str] = []
+
+    def watch(self, context: BrowserContext) -> None:
+        context.on("request", self._on_request)
+        context.on("response", self._on_response)
+        context.on("requestfailed", self._on_request_failed)
+        context.on("console", self._on_console)
+
+    def _on_request(self, request: Request) -> None:
+        parts = urlsplit(request.url)
+        if parts.scheme in LOCAL_SCHEMES:
+            return
+        if f"{parts.scheme}://{parts.netloc}" != self.origin:
+            self.foreign.append(f"{request.method} {request.url} ({request.resource_type})")
+
+    def _on_response(self, response: Response) -> None:
+        if response.request.resource_type in ASSET_TYPES and response.status >= 400:
+            self.broken.append(f"{response.status} {response.url}")
+
+    def _on_request_failed(self, request: Request) -> None:
+        if request.resource_type in ASSET_TYPES:
+            self.broken.append(f"{request.failure} {request.url}")
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        # The Content-Security-Policy stops most third-party loads before they become requests;
+        # Chromium reports each refusal on the console.
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.refused.append(" ".join(message.text.split())[:300])
+
+    def problems(self) -> list[str]:
+        return (
+            [f"third-party request: {line}" for line in self.foreign]
+            + [f"asset failed to load: {line}" for line in self.broken]
+            + [f"refused by the Content-Security-Policy: {line}" for line in self.refused]
+        )
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """A page in a fresh browser context; fails the test if it reached beyond the live server."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    log = NetworkLog(origin=live_server.url)
+    log.watch(context)
+    new_page = context.new_page()
+    try:
+        yield new_page
+    finally:
+        context.close()
+    problems = log.problems()
+    if problems:
+        pytest.fail("The browser reported:\n" + "\n".join(problems), pytrace=False)
+
+
+# --- Helpers -------------------------------------------------------------------------------------
+
+
+def axe_report(page: Page, context_label: str) -> str:
+    """Runs axe-core on the page as it is now, for WCAG 2.2 A and AA; "" when nothing is wrong."""
+    violations = _axe.run(page, options=AXE_OPTIONS).response["violations"]
+    if not violations:
+        return ""
+    lines = [f"{context_label}: {len(violations)} accessibility rule(s) violated"]
+    for violation in violations:
+        lines.append(
+            f"- {violation['id']} ({violation['impact']}): {violation['help']}"
+            f" [{len(violation['nodes'])} element(s)] {violation['helpUrl']}"
+        )
+        for node in violation["nodes"]:
+            html = " ".join(node["html"].split())
+            summary = " ".join(node.get("failureSummary", "").split())
+            lines.append(f"    target: {node['target'][0]}")
+            lines.append(f"    html:   {html[:300]}")
+            if summary:
+                lines.append(f"    why:    {summary[:400]}")
+    return "\n".join(lines)
+
+
+def assert_no_axe_violations(page: Page, context_label: str) -> None:
+    report = axe_report(page, context_label)
+    if report:
+        pytest.fail(report, pytrace=False)
+
+
+def login(
+    page: Page, live_server_url: str, user_email: str, password: str, lang: str = "en"
+) -> None:
+    """Signs in through the real sign-in form and checks that it worked."""
+    page.goto(f"{live_server_url}/{lang}/accounts/login/")
+    form = page.locator("main form[method=post]")
+    form.locator("input[name=username]").fill(user_email)
+    form.locator("input[name=password]").fill(password)
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    if page.locator("form[action$='/accounts/logout/']").count() != 1:
+        errors = page.locator("#form-errors")
+        detail = errors.inner_text() if errors.count() else page.url
+        pytest.fail(f"Signing in as {user_email} failed: {detail}", pytrace=False)
