@@ -119,6 +119,7 @@ except ConfigError as error:
 INSTALLED_APPS = [
     "supportal.core",
     "supportal.accounts",
+    "supportal.helpcenter",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -5,17 +5,22 @@ from django.contrib import admin
 from django.urls import include, path
 
 from supportal.core import views as core_views
+from supportal.helpcenter import views as helpcenter_views
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("i18n/setlang/", core_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
+    path("robots.txt", helpcenter_views.robots_txt, name="robots_txt"),
+    path("sitemap.xml", helpcenter_views.sitemap, name="sitemap"),
 ]
 
 urlpatterns += i18n_patterns(
     path("", include("supportal.core.urls")),
     path("accounts/", include("supportal.accounts.urls")),
+    path("help/", include("supportal.helpcenter.urls")),
+    path("agent/help/", include("supportal.helpcenter.agent_urls")),
     prefix_default_language=True,
 )
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from supportal.accounts.models import Organization, Role, User
+from supportal.helpcenter.demo import load_demo_content
 
 DEMO_PASSWORD = "supportal-demo"  # noqa: S105 - printed for the person trying the demo
 
@@ -65,4 +66,5 @@ class Command(BaseCommand):
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
+        load_demo_content()
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))

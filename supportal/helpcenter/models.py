@@ -1,0 +1,302 @@
+"""Help center content: categories -> sections -> articles, each translated per locale.
+
+The language-neutral row (Category, Section, Article) holds structure and settings; the
+translation row holds the words. A locale without a translation falls back to the default
+language (settings.LANGUAGE_CODE) with a visible note.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Visibility(models.TextChoices):
+    EVERYONE = "everyone", _("Everyone")
+    SIGNED_IN = "signed_in", _("Signed-in customers")
+    AGENTS = "agents", _("Agents only")
+
+
+def visibilities_for(user: object) -> list[str]:
+    """The visibility levels a viewer may read."""
+    if getattr(user, "is_authenticated", False):
+        if getattr(user, "is_agent", False):
+            return [Visibility.EVERYONE, Visibility.SIGNED_IN, Visibility.AGENTS]
+        return [Visibility.EVERYONE, Visibility.SIGNED_IN]
+    return [Visibility.EVERYONE]
+
+
+def locale_field() -> models.CharField:
+    return models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+
+
+class Category(models.Model):
+    position = models.PositiveIntegerField(_("position"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["position", "id"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self) -> str:
+        return f"category {self.pk}"
+
+
+class CategoryTranslation(models.Model):
+    category = models.ForeignKey(Category, related_name="translations", on_delete=models.CASCADE)
+    locale = locale_field()
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["category", "locale"], name="category_locale_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Section(models.Model):
+    category = models.ForeignKey(Category, related_name="sections", on_delete=models.CASCADE)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["position", "id"]
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
+
+    def __str__(self) -> str:
+        return f"section {self.pk}"
+
+
+class SectionTranslation(models.Model):
+    section = models.ForeignKey(Section, related_name="translations", on_delete=models.CASCADE)
+    locale = locale_field()
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["section", "locale"], name="section_locale_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Label(models.Model):
+    name = models.CharField(_("name"), max_length=64, unique=True)
+
+    class Meta:
+        ordering: ClassVar = ["name"]
+        verbose_name = _("label")
+        verbose_name_plural = _("labels")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+FAQ_LABEL = "faq"
+
+
+class Article(models.Model):
+    class Kind(models.TextChoices):
+        ARTICLE = "article", _("Article")
+        ANNOUNCEMENT = "announcement", _("Announcement")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.ARTICLE)
+    section = models.ForeignKey(
+        Section, related_name="articles", on_delete=models.PROTECT, null=True, blank=True
+    )
+    external_id = models.CharField(
+        _("external ID"), max_length=200, unique=True, null=True, blank=True
+    )
+    visibility = models.CharField(
+        _("visible to"), max_length=16, choices=Visibility.choices, default=Visibility.EVERYONE
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    promoted = models.BooleanField(_("promoted"), default=False)
+    labels = models.ManyToManyField(Label, related_name="articles", blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["position", "id"]
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+        indexes: ClassVar = [
+            models.Index(fields=["section", "visibility", "position"], name="article_section_idx"),
+            models.Index(fields=["kind", "-created_at"], name="article_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id or f"article {self.pk}"
+
+
+class TranslationQuerySet(models.QuerySet["ArticleTranslation"]):
+    def live(self, now: object | None = None) -> TranslationQuerySet:
+        """Published and inside its publish/unpublish window."""
+        now = now or timezone.now()
+        return self.filter(status=ArticleTranslation.Status.PUBLISHED).filter(
+            Q(publish_at__isnull=True) | Q(publish_at__lte=now),
+            Q(unpublish_at__isnull=True) | Q(unpublish_at__gt=now),
+        )
+
+    def visible_to(self, user: object) -> TranslationQuerySet:
+        return self.filter(article__visibility__in=visibilities_for(user))
+
+
+class ArticleTranslation(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    article = models.ForeignKey(Article, related_name="translations", on_delete=models.CASCADE)
+    locale = locale_field()
+    title = models.CharField(_("title"), max_length=300)
+    body = models.TextField(_("body (Markdown)"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+    publish_at = models.DateTimeField(_("publish at"), null=True, blank=True)
+    unpublish_at = models.DateTimeField(_("unpublish at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    objects = TranslationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("article translation")
+        verbose_name_plural = _("article translations")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["article", "locale"], name="article_locale_unique")
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["locale", "status", "-updated_at"], name="translation_locale_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def is_live(self, now: object | None = None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.status == self.Status.PUBLISHED
+            and (self.publish_at is None or self.publish_at <= now)
+            and (self.unpublish_at is None or self.unpublish_at > now)
+        )
+
+
+class ArticleRevision(models.Model):
+    translation = models.ForeignKey(
+        ArticleTranslation, related_name="revisions", on_delete=models.CASCADE
+    )
+    title = models.CharField(_("title"), max_length=300)
+    body = models.TextField(_("body (Markdown)"), blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-id"]
+        indexes: ClassVar = [
+            models.Index(fields=["translation", "-created_at"], name="revision_translation_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class ArticleVote(models.Model):
+    article = models.ForeignKey(Article, related_name="votes", on_delete=models.CASCADE)
+    locale = locale_field()
+    helpful = models.BooleanField(_("helpful"))
+    comment = models.TextField(_("comment"), blank=True, max_length=2000)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["article", "helpful"], name="vote_article_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} {self.helpful}"
+
+
+class SearchLog(models.Model):
+    """Every help-center search, for analytics: what was asked, found, and opened."""
+
+    query = models.CharField(_("query"), max_length=500)
+    locale = locale_field()
+    results = models.PositiveIntegerField(_("results"))
+    clicked_article = models.ForeignKey(
+        Article, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["-created_at"], name="searchlog_created_idx")]
+
+    def __str__(self) -> str:
+        return self.query
+
+
+class SearchDocument(models.Model):
+    """One indexed, published article translation (the search index's document table)."""
+
+    translation = models.OneToOneField(
+        ArticleTranslation, primary_key=True, on_delete=models.CASCADE, related_name="search_doc"
+    )
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    locale = locale_field()
+    visibility = models.CharField(max_length=16, choices=Visibility.choices)
+    category_id = models.BigIntegerField(null=True)
+    publish_at = models.DateTimeField(null=True)
+    unpublish_at = models.DateTimeField(null=True)
+    title_length = models.PositiveIntegerField()
+    body_length = models.PositiveIntegerField()
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(fields=["locale", "visibility"], name="searchdoc_locale_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"document {self.pk}"
+
+
+class SearchPosting(models.Model):
+    """Term frequency of one analysed term in one field of one document."""
+
+    class Field(models.TextChoices):
+        TITLE = "t", "title"
+        BODY = "b", "body"
+
+    document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="postings")
+    locale = locale_field()
+    term = models.CharField(max_length=64)
+    field = models.CharField(max_length=1, choices=Field.choices)
+    frequency = models.PositiveIntegerField()
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(fields=["locale", "term", "document"], name="posting_term_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term} in {self.document_id}"
