@@ -300,3 +300,79 @@ class SearchPosting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.term} in {self.document_id}"
+
+
+class Notice(models.Model):
+    """A site-wide banner shown between two times; visitors can dismiss it."""
+
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["-starts_at"]
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        indexes: ClassVar = [
+            models.Index(fields=["starts_at", "ends_at"], name="notice_window_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"notice {self.pk}"
+
+
+class NoticeTranslation(models.Model):
+    notice = models.ForeignKey(Notice, related_name="translations", on_delete=models.CASCADE)
+    locale = locale_field()
+    message = models.CharField(_("message"), max_length=500)
+    link_url = models.CharField(_("link"), max_length=500, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["notice", "locale"], name="notice_locale_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def media_upload_to(instance: ArticleMedia, filename: str) -> str:
+    """Random names: an upload's own name is never trusted or shown in a URL."""
+    import secrets
+
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"helpcenter/{timezone.now():%Y/%m}/{secrets.token_urlsafe(16)}.{suffix[:8]}"
+
+
+class ArticleMedia(models.Model):
+    """An image or video uploaded in the editor, with its resized variants."""
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("Image")
+        VIDEO = "video", _("Video")
+
+    article = models.ForeignKey(Article, related_name="media", on_delete=models.CASCADE)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to=media_upload_to, max_length=300)
+    content_type = models.CharField(_("content type"), max_length=100)
+    alt_text = models.CharField(_("alternative text"), max_length=500, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    # [{"width": 480, "height": 270, "name": "...webp", "format": "webp"}, ...]
+    variants = models.JSONField(default=list, blank=True)
+    captions = models.FileField(
+        _("captions (.vtt)"), upload_to=media_upload_to, max_length=300, blank=True
+    )
+    captions_language = models.CharField(max_length=8, choices=settings.LANGUAGES, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-id"]
+        verbose_name = _("media file")
+        verbose_name_plural = _("media files")
+
+    def __str__(self) -> str:
+        return self.file.name

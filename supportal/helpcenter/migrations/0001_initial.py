@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
+import supportal.helpcenter.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -78,6 +79,29 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
+            name='ArticleMedia',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('image', 'Image'), ('video', 'Video')], max_length=8, verbose_name='kind')),
+                ('file', models.FileField(max_length=300, upload_to=supportal.helpcenter.models.media_upload_to, verbose_name='file')),
+                ('content_type', models.CharField(max_length=100, verbose_name='content type')),
+                ('alt_text', models.CharField(blank=True, max_length=500, verbose_name='alternative text')),
+                ('width', models.PositiveIntegerField(blank=True, null=True)),
+                ('height', models.PositiveIntegerField(blank=True, null=True)),
+                ('variants', models.JSONField(blank=True, default=list)),
+                ('captions', models.FileField(blank=True, max_length=300, upload_to=supportal.helpcenter.models.media_upload_to, verbose_name='captions (.vtt)')),
+                ('captions_language', models.CharField(blank=True, choices=[('ko', '한국어'), ('en', 'English'), ('ja', '日本語'), ('zh-hans', '简体中文')], max_length=8)),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
+                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='media', to='helpcenter.article')),
+                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+            ],
+            options={
+                'verbose_name': 'media file',
+                'verbose_name_plural': 'media files',
+                'ordering': ['-created_at', '-id'],
+            },
+        ),
+        migrations.CreateModel(
             name='SearchDocument',
             fields=[
                 ('translation', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='search_doc', serialize=False, to='helpcenter.articletranslation')),
@@ -129,6 +153,31 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=200, verbose_name='name')),
                 ('description', models.TextField(blank=True, verbose_name='description')),
                 ('category', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='translations', to='helpcenter.category')),
+            ],
+        ),
+        migrations.CreateModel(
+            name='Notice',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('starts_at', models.DateTimeField(verbose_name='starts')),
+                ('ends_at', models.DateTimeField(verbose_name='ends')),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
+            ],
+            options={
+                'verbose_name': 'notice',
+                'verbose_name_plural': 'notices',
+                'ordering': ['-starts_at'],
+                'indexes': [models.Index(fields=['starts_at', 'ends_at'], name='notice_window_idx')],
+            },
+        ),
+        migrations.CreateModel(
+            name='NoticeTranslation',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('locale', models.CharField(choices=[('ko', '한국어'), ('en', 'English'), ('ja', '日本語'), ('zh-hans', '简体中文')], max_length=8, verbose_name='language')),
+                ('message', models.CharField(max_length=500, verbose_name='message')),
+                ('link_url', models.CharField(blank=True, max_length=500, verbose_name='link')),
+                ('notice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='translations', to='helpcenter.notice')),
             ],
         ),
         migrations.CreateModel(
@@ -207,6 +256,10 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='categorytranslation',
             constraint=models.UniqueConstraint(fields=('category', 'locale'), name='category_locale_unique'),
+        ),
+        migrations.AddConstraint(
+            model_name='noticetranslation',
+            constraint=models.UniqueConstraint(fields=('notice', 'locale'), name='notice_locale_unique'),
         ),
         migrations.AddIndex(
             model_name='searchlog',
