@@ -165,6 +165,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "supportal.core.context_processors.site",
+                "supportal.helpcenter.context_processors.notice",
             ],
         },
     }

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from supportal.core import views as core_views
+from supportal.helpcenter import media_views as helpcenter_media_views
 from supportal.helpcenter import views as helpcenter_views
 
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("robots.txt", helpcenter_views.robots_txt, name="robots_txt"),
     path("sitemap.xml", helpcenter_views.sitemap, name="sitemap"),
+    path("media/<path:path>", helpcenter_media_views.serve_media, name="media"),
 ]
 
 urlpatterns += i18n_patterns(

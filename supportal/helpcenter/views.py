@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -27,3 +27,33 @@ def sitemap(request: HttpRequest) -> HttpResponse:
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"></urlset>\n',
         content_type="application/xml",
     )
+
+
+@public
+@require_GET
+def category(request: HttpRequest, category_id: int) -> HttpResponse:
+    raise Http404
+
+
+@public
+@require_GET
+def section(request: HttpRequest, section_id: int) -> HttpResponse:
+    raise Http404
+
+
+@public
+@require_GET
+def article(request: HttpRequest, article_id: int) -> HttpResponse:
+    raise Http404
+
+
+@public
+@require_GET
+def faq(request: HttpRequest) -> HttpResponse:
+    raise Http404
+
+
+@public
+@require_GET
+def announcements(request: HttpRequest) -> HttpResponse:
+    raise Http404
