@@ -154,3 +154,127 @@ def revision_restore(*, revision: ArticleRevision, author: User | None) -> Artic
         unpublish_at=translation.unpublish_at,
         author=author,
     )
+
+
+# --- Editor: structure and media -----------------------------------------------------------------
+# Imported here, not at the top, because this block was added after the functions above.
+
+from django.core.exceptions import ValidationError  # noqa: E402
+from django.core.files.base import ContentFile  # noqa: E402
+from django.core.files.uploadedfile import UploadedFile  # noqa: E402
+from django.utils.translation import gettext as _  # noqa: E402
+
+from supportal.helpcenter import media  # noqa: E402
+from supportal.helpcenter.models import ArticleMedia  # noqa: E402
+
+
+def _save_names(model: type, owner_field: str, owner: object, names: dict[str, str]) -> None:
+    for locale, name in names.items():
+        name = name.strip()
+        if name:
+            model.objects.update_or_create(
+                **{owner_field: owner, "locale": locale}, defaults={"name": name}
+            )
+        else:
+            model.objects.filter(**{owner_field: owner, "locale": locale}).delete()
+
+
+@transaction.atomic
+def category_update(*, category: Category, names: dict[str, str], position: int) -> None:
+    """Renames a category in each language; an empty name removes that language's name."""
+    category.position = position
+    category.save(update_fields=["position"])
+    _save_names(CategoryTranslation, "category", category, names)
+    transaction.on_commit(bump_content_version)
+
+
+@transaction.atomic
+def section_update(
+    *, section: Section, category: Category, names: dict[str, str], position: int
+) -> None:
+    section.category = category
+    section.position = position
+    section.save(update_fields=["category", "position"])
+    _save_names(SectionTranslation, "section", section, names)
+    transaction.on_commit(bump_content_version)
+
+
+@transaction.atomic
+def media_upload(
+    *,
+    article: Article,
+    upload: UploadedFile,
+    alt_text: str = "",
+    captions: UploadedFile | None = None,
+    captions_language: str = "",
+    author: User | None = None,
+) -> ArticleMedia:
+    """Checks, cleans and stores an image or video; raises ValidationError for bad files.
+
+    Images are re-encoded without metadata and stored with resized WebP and original-format
+    variants named `<stem>-<width>.<suffix>`, next to the original, so that the file server can
+    find a variant's row from its name.
+    """
+    name = upload.name or "upload"
+    suffix = media.extension(name)
+    if suffix in media.IMAGE_TYPES:
+        data = _read_limited(upload, media.image_max_bytes())
+        processed = media.process_image(data, name)
+        item = ArticleMedia(
+            article=article,
+            kind=ArticleMedia.Kind.IMAGE,
+            content_type=processed.content_type,
+            alt_text=alt_text.strip(),
+            width=processed.width,
+            height=processed.height,
+            uploaded_by=author,
+        )
+        item.file.save(f"image.{processed.original.suffix}", ContentFile(processed.original.data), save=False)
+        stem = item.file.name.rsplit(".", 1)[0]
+        storage = item.file.storage
+        for variant in processed.variants:
+            stored = storage.save(f"{stem}-{variant.suffix}", ContentFile(variant.data))
+            item.variants.append(
+                {
+                    "width": variant.width,
+                    "height": variant.height,
+                    "name": stored,
+                    "format": variant.format.lower(),
+                }
+            )
+        item.save()
+        return item
+    if suffix in media.VIDEO_TYPES:
+        size = upload.size or 0
+        head = upload.read(64)
+        upload.seek(0)
+        content_type = media.check_video(head, size, name)
+        captions_data = b""
+        if captions is not None:
+            captions_data = media.check_captions(
+                _read_limited(captions, media.captions_max_bytes()), captions.name or "captions"
+            )
+        item = ArticleMedia(
+            article=article,
+            kind=ArticleMedia.Kind.VIDEO,
+            content_type=content_type,
+            alt_text=alt_text.strip(),
+            captions_language=captions_language if captions_data else "",
+            uploaded_by=author,
+        )
+        item.file.save(f"video.{suffix}", upload, save=False)
+        if captions_data:
+            item.captions.save("captions.vtt", ContentFile(captions_data), save=False)
+        item.save()
+        return item
+    raise ValidationError(
+        _("“%(name)s” is not a supported file. Upload a JPEG, PNG, WebP or GIF image, or an MP4 or WebM video.")
+        % {"name": name},
+        code="unsupported",
+    )
+
+
+def _read_limited(upload: UploadedFile, limit: int) -> bytes:
+    """Reads at most limit + 1 bytes, so an oversized file is refused without reading it all."""
+    upload.seek(0)
+    return upload.read(limit + 1)
