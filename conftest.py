@@ -17,7 +17,11 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture(autouse=True)
 def _outbox_email(settings: pytest.FixtureRequest) -> None:
-    """Send mail through our real backend (the outbox), not Django's test-only memory box."""
+    """Send mail through our real backend (the outbox), as settings.py does.
+
+    pytest-django replaces EMAIL_BACKEND with a memory box for every test; put ours back.
+    core/tests/test_settings.py checks that production settings name the outbox too.
+    """
     settings.EMAIL_BACKEND = "supportal.core.mail.OutboxBackend"  # type: ignore[attr-defined]
 
 

@@ -101,6 +101,8 @@ try:
         EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
         EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
     EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
+    # Every message goes to the outbox table first; a task delivers it when SMTP is configured.
+    EMAIL_BACKEND = "supportal.core.mail.OutboxBackend"
     DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"Supportal <support@{_site.hostname}>")
     SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

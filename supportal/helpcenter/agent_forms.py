@@ -46,7 +46,9 @@ def labels_from_text(text: str) -> list[str]:
 
 
 class ArticleSettingsForm(forms.Form):
-    section = forms.TypedChoiceField(label=_("Section"), required=False, coerce=int, empty_value=None)
+    section = forms.TypedChoiceField(
+        label=_("Section"), required=False, coerce=int, empty_value=None
+    )
     visibility = forms.ChoiceField(label=_("Visible to"), choices=Visibility.choices)
     promoted = forms.BooleanField(label=_("Promoted"), required=False)
     position = forms.IntegerField(label=_("Position"), min_value=0, initial=0)
@@ -106,7 +108,9 @@ class TranslationForm(forms.Form):
         required=False,
         input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
-        help_text=_("In your time zone. Leave empty to publish as soon as the status is Published."),
+        help_text=_(
+            "In your time zone. Leave empty to publish as soon as the status is Published."
+        ),
     )
     unpublish_at = forms.DateTimeField(
         label=_("Unpublish at (optional)"),

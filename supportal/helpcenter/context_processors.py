@@ -17,6 +17,12 @@ _CACHE_KEY = "helpcenter:notices"
 _CACHE_SECONDS = 60
 
 
+def _safe_link(url: str) -> bool:
+    if url.startswith("/"):
+        return not url.startswith(("//", "/\\"))
+    return url.startswith(("https://", "http://"))
+
+
 def _candidates() -> list[dict[str, Any]]:
     """Notices live at some moment of the next minute, with all their translations (one query)."""
     found = cache.get(_CACHE_KEY)
@@ -37,7 +43,8 @@ def _candidates() -> list[dict[str, Any]]:
                 "messages": {},
             },
         )
-        entry["messages"][row.locale] = {"message": row.message, "link_url": row.link_url}
+        link = row.link_url if _safe_link(row.link_url) else ""
+        entry["messages"][row.locale] = {"message": row.message, "link_url": link}
     found = sorted(notices.values(), key=lambda n: (n["starts_at"], n["id"]), reverse=True)
     cache.set(_CACHE_KEY, found, _CACHE_SECONDS)
     return found

@@ -192,7 +192,6 @@ def _encode_animated(source: Image.Image, fmt: str) -> bytes:
 def check_video(head: bytes, size: int, filename: str) -> str:
     """The video's content type, when its first bytes match the container its name claims."""
     suffix = extension(filename)
-    content_type = VIDEO_TYPES.get(suffix)
     if size > video_max_bytes():
         raise ValidationError(
             _("“%(name)s” is larger than %(limit)s MB. Upload a shorter or smaller video.")
@@ -202,8 +201,7 @@ def check_video(head: bytes, size: int, filename: str) -> str:
     is_mp4 = len(head) >= 12 and head[4:8] == b"ftyp"
     is_webm = head.startswith(b"\x1a\x45\xdf\xa3") and b"webm" in head[:64]
     if (suffix == "mp4" and is_mp4) or (suffix == "webm" and is_webm):
-        assert content_type is not None
-        return content_type
+        return VIDEO_TYPES[suffix]
     raise ValidationError(
         _(
             "“%(name)s” is not a valid MP4 or WebM video, or its content does not match its "
@@ -259,8 +257,7 @@ def image_snippet(
         return img
     webp_srcset = ", ".join(f"{url} {w}w" for url, w in webp)
     return (
-        f'<picture><source type="image/webp" srcset="{webp_srcset}" sizes="{SIZES}">'
-        f"{img}</picture>"
+        f'<picture><source type="image/webp" srcset="{webp_srcset}" sizes="{SIZES}">{img}</picture>'
     )
 
 

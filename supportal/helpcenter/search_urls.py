@@ -6,4 +6,6 @@ from supportal.helpcenter import search_views
 
 urlpatterns = [
     path("", search_views.search_page, name="search"),
+    path("suggest/", search_views.suggest, name="search_suggest"),
+    path("click/<int:log_id>/<int:article_id>/", search_views.click, name="search_click"),
 ]

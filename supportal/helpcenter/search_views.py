@@ -1,13 +1,153 @@
+"""The help-center search page, its as-you-type suggestions and click tracking."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from supportal.accounts.access import public
+from supportal.helpcenter import search
+from supportal.helpcenter.models import (
+    Article,
+    CategoryTranslation,
+    SearchLog,
+    SectionTranslation,
+)
+
+RESULTS_PER_PAGE = 10
+MAX_PAGE = 100
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        number = int(value or "")
+    except ValueError:
+        return None
+    return number if 0 < number < 2**53 else None
+
+
+def _categories(locale: str) -> list[tuple[int, str]]:
+    rows = CategoryTranslation.objects.filter(locale=locale).order_by(
+        "category__position", "category_id"
+    )
+    return [(row.category_id, row.name) for row in rows]
+
+
+def _paths(hits: list[search.Hit], locale: str, categories: dict[int, str]) -> None:
+    """Adds `path` (category, section names) to each hit; one query for all sections."""
+    section_ids = {hit.translation.article.section_id for hit in hits} - {None}
+    sections = dict(
+        SectionTranslation.objects.filter(section_id__in=section_ids, locale=locale).values_list(
+            "section_id", "name"
+        )
+    )
+    for hit in hits:
+        section = hit.translation.article.section
+        names = []
+        if section is not None:
+            names = [categories.get(section.category_id, ""), sections.get(section.pk, "")]
+        hit.path = [name for name in names if name]  # type: ignore[attr-defined]
+
+
+def _log_for(request: HttpRequest, query: str, locale: str, total: int) -> SearchLog:
+    """The log row of this search; following a page link reuses the first page's row."""
+    reused = _int_or_none(request.GET.get("log"))
+    if reused is not None:
+        row = SearchLog.objects.filter(
+            pk=reused, query=query, locale=locale, user_id=request.user.pk
+        ).first()
+        if row is not None:
+            return row
+    return SearchLog.objects.create(
+        query=query,
+        locale=locale,
+        results=total,
+        user=request.user if request.user.is_authenticated else None,
+    )
 
 
 @public
 @require_GET
 def search_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "helpcenter/search/results.html", {"query": request.GET.get("q", "")})
+    locale = translation.get_language()
+    query = request.GET.get("q", "").strip()[: search.MAX_QUERY_LENGTH]
+    categories = _categories(locale)
+    category_id = _int_or_none(request.GET.get("category"))
+    if category_id not in dict(categories):
+        category_id = None
+    page_number = min(_int_or_none(request.GET.get("page")) or 1, MAX_PAGE)
+    context: dict[str, Any] = {
+        "query": query,
+        "categories": categories,
+        "category_id": category_id,
+        "too_long": len(request.GET.get("q", "").strip()) > search.MAX_QUERY_LENGTH,
+        "max_length": search.MAX_QUERY_LENGTH,
+        "all_categories_query": urlencode({"q": query}),
+        "crumbs": [(_("Help Center"), reverse("helpcenter:home")), (_("Search"), None)],
+    }
+    if query:
+        offset = (page_number - 1) * RESULTS_PER_PAGE
+        results = search.search(
+            query,
+            locale=locale,
+            user=request.user,
+            category_id=category_id,
+            offset=offset,
+            limit=RESULTS_PER_PAGE,
+        )
+        _paths(results.hits, locale, dict(categories))
+        log = _log_for(request, query, locale, results.total)
+        paginator = Paginator(range(results.total), RESULTS_PER_PAGE)
+        page = paginator.get_page(page_number)
+        params = {"q": query, "log": log.pk}
+        if category_id:
+            params["category"] = category_id
+        context.update(
+            results=results,
+            log=log,
+            page=page,
+            page_query=urlencode(params),
+        )
+    return render(request, "helpcenter/search/results.html", context)
+
+
+@public
+@require_GET
+def suggest(request: HttpRequest) -> HttpResponse:
+    """Up to five titles for the search box's list (an htmx fragment)."""
+    locale = translation.get_language()
+    query = request.GET.get("q", "").strip()[: search.MAX_QUERY_LENGTH]
+    suggestions = search.suggest(query, locale=locale, user=request.user) if query else []
+    return render(
+        request,
+        "helpcenter/search/_suggestions.html",
+        {"suggestions": suggestions, "query": query, "field_id": _field_id(request)},
+    )
+
+
+def _field_id(request: HttpRequest) -> str:
+    value = request.GET.get("field", "hc-search")
+    return (
+        value
+        if value.replace("-", "").replace("_", "").isalnum() and len(value) < 40
+        else ("hc-search")
+    )
+
+
+@public
+@require_GET
+def click(request: HttpRequest, log_id: int, article_id: int) -> HttpResponse:
+    """Records which result was opened, then goes to the article."""
+    if Article.objects.filter(pk=article_id).exists():
+        SearchLog.objects.filter(pk=log_id, user_id=request.user.pk).update(
+            clicked_article_id=article_id
+        )
+    return HttpResponseRedirect(reverse("helpcenter:article", kwargs={"article_id": article_id}))

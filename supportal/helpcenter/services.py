@@ -229,7 +229,8 @@ def media_upload(
             height=processed.height,
             uploaded_by=author,
         )
-        item.file.save(f"image.{processed.original.suffix}", ContentFile(processed.original.data), save=False)
+        original = ContentFile(processed.original.data)
+        item.file.save(f"image.{processed.original.suffix}", original, save=False)
         stem = item.file.name.rsplit(".", 1)[0]
         storage = item.file.storage
         for variant in processed.variants:
@@ -268,7 +269,10 @@ def media_upload(
         item.save()
         return item
     raise ValidationError(
-        _("“%(name)s” is not a supported file. Upload a JPEG, PNG, WebP or GIF image, or an MP4 or WebM video.")
+        _(
+            "“%(name)s” is not a supported file. Upload a JPEG, PNG, WebP or GIF image, or an "
+            "MP4 or WebM video."
+        )
         % {"name": name},
         code="unsupported",
     )

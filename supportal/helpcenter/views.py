@@ -117,6 +117,12 @@ def _summary(text: str, length: int = 160) -> str:
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
+def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200):  # type: ignore[no-untyped-def]
+    """Renders a help-center page with its canonical URL (no query string) for SEO tags."""
+    context["canonical"] = request.build_absolute_uri(request.path)
+    return render(request, template, context, status=status)
+
+
 # --- Pages ---------------------------------------------------------------------------------------
 
 
@@ -131,10 +137,11 @@ def home(request: HttpRequest) -> HttpResponse:
         "categories": content.categories,
         "promoted": selectors.promoted_articles(content.articles),
         "announcements": latest,
+        "title": _("Help Center"),
         "crumbs": [(_("Help Center"), None)],
         "description": _("Answers to common questions, guides and news from our support team."),
     }
-    return render(request, "helpcenter/home.html", context)
+    return _page(request, "helpcenter/home.html", context)
 
 
 @public
@@ -145,10 +152,11 @@ def category(request: HttpRequest, category_id: int) -> HttpResponse:
     found = selectors.category_for(request.user, locale, category_id)
     context = {
         "category": found,
+        "title": found.name,
         "crumbs": _crumbs((found.name, None)),
         "description": _summary(found.description) or found.name,
     }
-    return render(request, "helpcenter/category.html", context)
+    return _page(request, "helpcenter/category.html", context)
 
 
 @public
@@ -159,10 +167,11 @@ def section(request: HttpRequest, section_id: int) -> HttpResponse:
     found = selectors.section_for(request.user, locale, section_id)
     context = {
         "section": found,
+        "title": found.name,
         "crumbs": _crumbs(_category_crumb(found.category), (found.name, None)),
         "description": _summary(found.description) or found.name,
     }
-    return render(request, "helpcenter/section.html", context)
+    return _page(request, "helpcenter/section.html", context)
 
 
 class CommentForm(forms.Form):
@@ -189,6 +198,7 @@ def _article_context(
     return {
         "article": found,
         "shown": shown,
+        "title": shown.title,
         "body_html": rendered.html,
         "toc": rendered.toc if len(rendered.toc) >= TOC_MIN_HEADINGS else [],
         "labels": list(found.labels.all()),
@@ -218,7 +228,7 @@ def _feedback_from_query(request: HttpRequest, found: Article) -> dict[str, Any]
 def article(request: HttpRequest, article_id: int) -> HttpResponse:
     found = selectors.article_for(request.user, translation.get_language(), article_id)
     context = _article_context(request, found, _feedback_from_query(request, found))
-    return render(request, "helpcenter/article.html", context)
+    return _page(request, "helpcenter/article.html", context)
 
 
 def _vote_from_token(token: str, found: Article) -> ArticleVote | None:
@@ -238,7 +248,7 @@ def _feedback_response(
         context = {"article": found, "feedback": feedback}
         return render(request, "helpcenter/_feedback.html", context, status=status)
     context = _article_context(request, found, feedback)
-    return render(request, "helpcenter/article.html", context, status=status)
+    return _page(request, "helpcenter/article.html", context, status=status)
 
 
 def _article_url(found: Article, query: str = "") -> str:
@@ -311,11 +321,12 @@ def faq(request: HttpRequest) -> HttpResponse:
     }
     context = {
         "items": items,
+        "title": _("Frequently asked questions"),
         "structured": structured,
         "crumbs": _crumbs((_("Frequently asked questions"), None)),
         "description": _("Quick answers to the questions we are asked most often."),
     }
-    return render(request, "helpcenter/faq.html", context)
+    return _page(request, "helpcenter/faq.html", context)
 
 
 @public
@@ -328,10 +339,11 @@ def announcements(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "items": selectors.shown(page.object_list, locale),
+        "title": _("Announcements"),
         "crumbs": _crumbs((_("Announcements"), None)),
         "description": _("News and changes from our support team."),
     }
-    return render(request, "helpcenter/announcements.html", context)
+    return _page(request, "helpcenter/announcements.html", context)
 
 
 @public

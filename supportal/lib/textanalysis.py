@@ -27,9 +27,7 @@ _CJK = (
     "\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
     "\U00020000-\U0002ffff\u3005"
 )
-_RUNS = re.compile(
-    rf"(?P<hangul>[{_HANGUL}]+)|(?P<cjk>[{_CJK}]+)|(?P<word>[^\W_{_HANGUL}{_CJK}]+)"
-)
+_RUNS = re.compile(rf"(?P<hangul>[{_HANGUL}]+)|(?P<cjk>[{_CJK}]+)|(?P<word>[^\W_{_HANGUL}{_CJK}]+)")
 
 # Snowball's English stop-word list, without the words that carry meaning in a help center
 # ("not", "off", "out", "up", "down", "again" as in "sign up", "log out", "turn off").
@@ -42,7 +40,7 @@ STOP_WORDS = frozenset(
     should so some such than that the their theirs them themselves then there these they this
     those through to too under until very was we were what when where which while who whom why
     will with would you your yours yourself yourselves s t d ll m o re ve y
-    """.split()
+    """.split()  # noqa: SIM905 - a word list reads better as text
 )
 
 # Kiwi part-of-speech tags kept as terms: nouns, pronoun-free content words, verb/adjective

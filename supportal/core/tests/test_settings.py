@@ -29,6 +29,7 @@ print(json.dumps({
     "DB": settings.DATABASES["default"]["ENGINE"],
     "DB_OPTIONS": settings.DATABASES["default"].get("OPTIONS", {}),
     "STORAGE": settings.STORAGES["default"]["BACKEND"],
+    "EMAIL_BACKEND": settings.EMAIL_BACKEND,
 }))
 """
 
@@ -67,6 +68,9 @@ class SettingsTests:
         assert loaded["CACHE"].endswith("LocMemCache")
         assert loaded["HUEY"] == "huey.SqliteHuey"
         assert loaded["HSTS"] == 0
+        # Mail is kept in the outbox (the test suite's own override must not hide this).
+        assert loaded["EMAIL_BACKEND"] == "supportal.core.mail.OutboxBackend"
+        assert loaded["EMAIL_HOST"] == ""
         # The secret key was generated once into VAR_DIR and is reused.
         key = (tmp_path / "secret_key").read_text()
         assert len(key) >= 50
