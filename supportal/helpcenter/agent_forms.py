@@ -17,6 +17,7 @@ from supportal.helpcenter.models import (
 )
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+MAX_POSITION = 2**31 - 1  # the largest value every supported database stores
 
 
 def _name_in(translations: list[Any], locale: str) -> str:
@@ -51,7 +52,9 @@ class ArticleSettingsForm(forms.Form):
     )
     visibility = forms.ChoiceField(label=_("Visible to"), choices=Visibility.choices)
     promoted = forms.BooleanField(label=_("Promoted"), required=False)
-    position = forms.IntegerField(label=_("Position"), min_value=0, initial=0)
+    position = forms.IntegerField(
+        label=_("Position"), min_value=0, max_value=MAX_POSITION, initial=0
+    )
     labels = forms.CharField(
         label=_("Labels"),
         required=False,
@@ -141,7 +144,9 @@ class TranslationForm(forms.Form):
 class NamesForm(forms.Form):
     """One name field per language; the default language's name is required."""
 
-    position = forms.IntegerField(label=_("Position"), min_value=0, initial=0)
+    position = forms.IntegerField(
+        label=_("Position"), min_value=0, max_value=MAX_POSITION, initial=0
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -486,7 +486,8 @@ def media_upload(request: HttpRequest, pk: int) -> HttpResponse:
         uploaded=uploaded,
     )
     template = "_media.html" if _is_htmx(request) else "media.html"
-    status = 400 if form.errors else 200
+    # htmx swaps only successful responses: its fragment carries the errors with a 200.
+    status = 400 if form.errors and not _is_htmx(request) else 200
     return render(request, f"helpcenter/agent/{template}", context, status=status)
 
 

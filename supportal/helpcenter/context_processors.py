@@ -63,8 +63,11 @@ def active_notice(request: HttpRequest) -> dict[str, Any] | None:
         text = entry["messages"].get(locale) or entry["messages"].get(settings.LANGUAGE_CODE)
         if text is None:
             continue
-        return {"id": entry["id"], "lang": locale if locale in entry["messages"] else
-                settings.LANGUAGE_CODE, **text}
+        return {
+            "id": entry["id"],
+            "lang": locale if locale in entry["messages"] else settings.LANGUAGE_CODE,
+            **text,
+        }
     return None
 
 

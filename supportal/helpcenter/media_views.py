@@ -58,8 +58,8 @@ def serve_media(request: HttpRequest, path: str) -> HttpResponse:
         raise Http404 from None
     response = FileResponse(handle, content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
-    if content_type not in INLINE_TYPES:
-        response["Content-Disposition"] = "attachment"
+    # Never the upload's own name; anything unexpected is downloaded, not displayed.
+    response["Content-Disposition"] = "inline" if content_type in INLINE_TYPES else "attachment"
     # Stored names are random and never reused, so a file can be cached for good; only
     # public articles' files may be kept by shared caches.
     scope = "public" if article.visibility == "everyone" else "private"

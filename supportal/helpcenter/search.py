@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.db import connection, transaction
 from django.db.models import Avg, Count
@@ -65,8 +68,11 @@ def _is_indexable(translation: ArticleTranslation) -> bool:
     )
 
 
-def build_rows(translation: ArticleTranslation) -> tuple[SearchDocument, list[SearchPosting]]:
-    """The index rows of one translation, unsaved (for one save or a bulk_create)."""
+PostingRow = tuple[int, str, str, str, int]  # document, locale, term, field, frequency
+
+
+def build_rows(translation: ArticleTranslation) -> tuple[SearchDocument, list[PostingRow]]:
+    """The index rows of one translation: an unsaved document and its postings as tuples."""
     article = translation.article
     title_terms = Counter(textanalysis.analyze(translation.title))
     body_terms = Counter(textanalysis.analyze(plain_text(translation.body)))
@@ -82,29 +88,55 @@ def build_rows(translation: ArticleTranslation) -> tuple[SearchDocument, list[Se
         body_length=sum(body_terms.values()),
     )
     postings = [
-        SearchPosting(
-            document_id=translation.pk,
-            locale=translation.locale,
-            term=term,
-            field=field_code,
-            frequency=frequency,
-        )
+        (translation.pk, translation.locale, term, field_code, frequency)
         for field_code, terms in (("t", title_terms), ("b", body_terms))
         for term, frequency in terms.items()
     ]
     return document, postings
 
 
+def _insert_postings(rows: list[PostingRow]) -> None:
+    """Plain multi-row INSERTs: building a model instance per posting was most of the cost."""
+    table = connection.ops.quote_name(SearchPosting._meta.db_table)
+    sql = f"INSERT INTO {table} (document_id, locale, term, field, frequency) VALUES "  # noqa: S608
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(sql + values, [value for row in chunk for value in row])
+
+
+_deferred = threading.local()
+
+
+@contextmanager
+def indexing_deferred() -> Iterator[set[int]]:
+    """Collects the translations to (re)index instead of indexing each one as it is saved.
+
+    For large imports: the caller indexes the collected ids at the end with reindex_ids().
+    """
+    pending: set[int] = set()
+    _deferred.pending = pending
+    try:
+        yield pending
+    finally:
+        _deferred.pending = None
+
+
 @transaction.atomic
 def index_translation(translation: ArticleTranslation) -> None:
     """(Re)indexes one translation; a translation that is not published leaves the index."""
+    pending = getattr(_deferred, "pending", None)
+    if pending is not None:
+        pending.add(translation.pk)
+        return
     SearchPosting.objects.filter(document_id=translation.pk).delete()
     if not _is_indexable(translation):
         SearchDocument.objects.filter(pk=translation.pk).delete()
         return
     document, postings = build_rows(translation)
     document.save()
-    SearchPosting.objects.bulk_create(postings, batch_size=BATCH_SIZE)
+    _insert_postings(postings)
 
 
 def unindex_article(article_id: int) -> None:
@@ -128,12 +160,12 @@ def bulk_index(
 ) -> int:
     """Indexes translations not in the index yet, in batches; returns how many."""
     documents: list[SearchDocument] = []
-    postings: list[SearchPosting] = []
+    postings: list[PostingRow] = []
     count = 0
 
     def flush() -> None:
         SearchDocument.objects.bulk_create(documents, batch_size=BATCH_SIZE)
-        SearchPosting.objects.bulk_create(postings, batch_size=BATCH_SIZE)
+        _insert_postings(postings)
         documents.clear()
         postings.clear()
 
@@ -147,6 +179,32 @@ def bulk_index(
         if len(postings) >= 50_000:
             flush()
     flush()
+    return count
+
+
+@transaction.atomic
+def reindex_ids(
+    translation_ids: Iterable[int], progress: Callable[[int], object] | None = None
+) -> int:
+    """(Re)indexes the given translations in bulk; returns how many are in the index."""
+    ids = sorted(set(translation_ids))
+    count = 0
+    for start in range(0, len(ids), BATCH_SIZE):
+        chunk = ids[start : start + BATCH_SIZE]
+        SearchPosting.objects.filter(document_id__in=chunk).delete()
+        SearchDocument.objects.filter(pk__in=chunk).delete()
+        translations = (
+            ArticleTranslation.objects.filter(
+                pk__in=chunk,
+                status=ArticleTranslation.Status.PUBLISHED,
+                article__kind__in=INDEXED_KINDS,
+            )
+            .select_related("article__section")
+            .order_by("pk")
+        )
+        count += bulk_index(translations)
+        if progress:
+            progress(len(chunk))
     return count
 
 
@@ -174,14 +232,12 @@ def _prefix_terms(query: str, locale: str) -> list[str]:
     last = words[-1]
     if len(last) < 2 or not re.fullmatch(r"[^\W_]+", last) or len(last) > 32:
         return []
-    return list(
-        SearchPosting.objects.filter(
-            locale=locale, field="t", term__gte=last, term__lt=last + "\uffff"
-        )
-        .values_list("term", flat=True)
-        .distinct()
-        .order_by("term")[:5]
-    )
+    candidates = SearchPosting.objects.filter(locale=locale, field="t", term__startswith=last)
+    if connection.vendor == "sqlite":
+        # The same rows; a range lets SQLite use the term index (its LIKE cannot, and a
+        # range is not safe under PostgreSQL's language-aware collations).
+        candidates = candidates.filter(term__gte=last, term__lt=last + "\U0010ffff")
+    return list(candidates.values_list("term", flat=True).distinct().order_by("term")[:5])
 
 
 def search(
@@ -249,12 +305,19 @@ def search(
         Hit(
             translation=translations[pk],
             score=float(score),
-            snippet_html=marker.snippet(plain_text(translations[pk].body)),
+            snippet_html=marker.snippet(_plain_text(translations[pk].body)),
         )
         for pk, score, _total in rows
-        if pk in translations
+        # Belt and braces: the index follows every save, but never show a draft.
+        if pk in translations and translations[pk].status == ArticleTranslation.Status.PUBLISHED
     ]
     return Results(query=query, total=total, hits=hits)
+
+
+@lru_cache(maxsize=4096)
+def _plain_text(body: str) -> str:
+    """Rendering Markdown is most of a snippet's cost; popular articles come up again and again."""
+    return plain_text(body)
 
 
 def suggest(query: str, *, locale: str, user: object, limit: int = 5) -> list[ArticleTranslation]:
@@ -304,22 +367,26 @@ def _ranked_rows(
     term_marks = ", ".join(["%s"] * len(terms))
     # BM25 per field, summed; the title field is boosted. All arithmetic in floating point.
     # Only placeholders and our own table names are formatted in; every value is a parameter.
+    # Scores are rounded before ordering so that the last bits of a floating-point sum (which
+    # differ with summation order) cannot reorder results between SQLite and PostgreSQL.
     sql = f"""
-        SELECT d.translation_id, SUM(
-            (CASE p.term {idf_case} ELSE 0 END)
-            * (CASE p.field WHEN 't' THEN CAST(%s AS DOUBLE PRECISION) ELSE 1.0 END)
-            * (p.frequency * CAST(%s AS DOUBLE PRECISION))
-            / (p.frequency + CAST(%s AS DOUBLE PRECISION) * (
-                CAST(%s AS DOUBLE PRECISION) + CAST(%s AS DOUBLE PRECISION) * (
-                    CASE p.field
-                        WHEN 't' THEN d.title_length / CAST(%s AS DOUBLE PRECISION)
-                        ELSE d.body_length / CAST(%s AS DOUBLE PRECISION)
-                    END)))
-        ) AS score, COUNT(*) OVER () AS total
-        FROM {postings} p JOIN {documents} d ON d.translation_id = p.document_id
-        WHERE p.locale = %s AND p.term IN ({term_marks}){filter_sql}
-        GROUP BY d.translation_id
-        ORDER BY score DESC, d.translation_id ASC
+        SELECT translation_id, score, COUNT(*) OVER () AS total FROM (
+            SELECT d.translation_id AS translation_id, SUM(
+                (CASE p.term {idf_case} ELSE 0 END)
+                * (CASE p.field WHEN 't' THEN CAST(%s AS DOUBLE PRECISION) ELSE 1.0 END)
+                * (p.frequency * CAST(%s AS DOUBLE PRECISION))
+                / (p.frequency + CAST(%s AS DOUBLE PRECISION) * (
+                    CAST(%s AS DOUBLE PRECISION) + CAST(%s AS DOUBLE PRECISION) * (
+                        CASE p.field
+                            WHEN 't' THEN d.title_length / CAST(%s AS DOUBLE PRECISION)
+                            ELSE d.body_length / CAST(%s AS DOUBLE PRECISION)
+                        END)))
+            ) AS score
+            FROM {postings} p JOIN {documents} d ON d.translation_id = p.document_id
+            WHERE p.locale = %s AND p.term IN ({term_marks}){filter_sql}
+            GROUP BY d.translation_id
+        ) ranked
+        ORDER BY ROUND(CAST(score AS NUMERIC), 6) DESC, translation_id ASC
         LIMIT %s OFFSET %s
     """  # noqa: S608
     params = [
@@ -377,9 +444,11 @@ class _Marker:
             else:
                 self.pieces.update(run[i : i + 2] for i in range(len(run) - 1))
 
-    def spans(self, text: str) -> list[tuple[int, int]]:
+    def spans(self, text: str, start: int = 0, first_only: bool = False) -> list[tuple[int, int]]:
         found: list[tuple[int, int]] = []
-        for match in textanalysis._RUNS.finditer(text):
+        for match in textanalysis._RUNS.finditer(text, start):
+            if first_only and found:
+                break
             run, start = match.group(), match.start()
             normal = textanalysis.normalize(run)
             if match.lastgroup == "word":
@@ -399,16 +468,17 @@ class _Marker:
         return merged
 
     def snippet(self, text: str) -> SafeString:
-        spans = self.spans(text)
+        first = self.spans(text, first_only=True)
         start = 0
-        if spans and spans[0][0] > SNIPPET_LENGTH // 3:
-            start = spans[0][0] - SNIPPET_LENGTH // 3
-            space = text.find(" ", start, spans[0][0])
+        if first and first[0][0] > SNIPPET_LENGTH // 3:
+            start = first[0][0] - SNIPPET_LENGTH // 3
+            space = text.find(" ", start, first[0][0])
             start = space + 1 if space != -1 else start
         end = min(len(text), start + SNIPPET_LENGTH)
         if end < len(text):
             space = text.rfind(" ", start + SNIPPET_LENGTH // 2, end)
             end = space if space != -1 else end
+        spans = self.spans(text[:end], start) if first else []
         parts: list[str] = ["…"] if start else []
         cursor = start
         for begin, finish in spans:

@@ -74,6 +74,19 @@ def _log_for(request: HttpRequest, query: str, locale: str, total: int) -> Searc
     )
 
 
+def _search(
+    request: HttpRequest, query: str, locale: str, category_id: int | None, page_number: int
+) -> search.Results:
+    return search.search(
+        query,
+        locale=locale,
+        user=request.user,
+        category_id=category_id,
+        offset=(page_number - 1) * RESULTS_PER_PAGE,
+        limit=RESULTS_PER_PAGE,
+    )
+
+
 @public
 @require_GET
 def search_page(request: HttpRequest) -> HttpResponse:
@@ -94,15 +107,11 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "crumbs": [(_("Help Center"), reverse("helpcenter:home")), (_("Search"), None)],
     }
     if query:
-        offset = (page_number - 1) * RESULTS_PER_PAGE
-        results = search.search(
-            query,
-            locale=locale,
-            user=request.user,
-            category_id=category_id,
-            offset=offset,
-            limit=RESULTS_PER_PAGE,
-        )
+        results = _search(request, query, locale, category_id, page_number)
+        if not results.hits and results.total:
+            # Past the last page (an old link): show the last page instead.
+            page_number = (results.total - 1) // RESULTS_PER_PAGE + 1
+            results = _search(request, query, locale, category_id, page_number)
         _paths(results.hits, locale, dict(categories))
         log = _log_for(request, query, locale, results.total)
         paginator = Paginator(range(results.total), RESULTS_PER_PAGE)

@@ -226,8 +226,10 @@ def promoted_articles(articles: Iterable[Article]) -> list[Article]:
 
 def announcements(user: object, locale: str) -> QuerySet[Article]:
     """Newest first; pass the page's rows through shown()."""
-    return visible_articles(user, locale).filter(kind=Article.Kind.ANNOUNCEMENT).order_by(
-        "-created_at", "-id"
+    return (
+        visible_articles(user, locale)
+        .filter(kind=Article.Kind.ANNOUNCEMENT)
+        .order_by("-created_at", "-id")
     )
 
 

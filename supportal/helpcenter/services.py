@@ -5,14 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from supportal.accounts.models import User
-from supportal.helpcenter import search
+from supportal.helpcenter import media, search
 from supportal.helpcenter.cache import bump_content_version
 from supportal.helpcenter.models import (
     Article,
+    ArticleMedia,
     ArticleRevision,
     ArticleTranslation,
     Category,
@@ -157,15 +162,6 @@ def revision_restore(*, revision: ArticleRevision, author: User | None) -> Artic
 
 
 # --- Editor: structure and media -----------------------------------------------------------------
-# Imported here, not at the top, because this block was added after the functions above.
-
-from django.core.exceptions import ValidationError  # noqa: E402
-from django.core.files.base import ContentFile  # noqa: E402
-from django.core.files.uploadedfile import UploadedFile  # noqa: E402
-from django.utils.translation import gettext as _  # noqa: E402
-
-from supportal.helpcenter import media  # noqa: E402
-from supportal.helpcenter.models import ArticleMedia  # noqa: E402
 
 
 def _save_names(model: type, owner_field: str, owner: object, names: dict[str, str]) -> None:

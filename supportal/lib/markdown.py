@@ -52,6 +52,29 @@ class Rendered:
     toc: list[Heading] = field(default_factory=list)
 
 
+_SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.\-]*):")
+
+
+def _safe_srcset(value: str) -> str | None:
+    """The srcset when every candidate URL is relative or uses an allowed scheme, else None.
+
+    nh3 checks the schemes of href and src but not of srcset, a comma-separated list of
+    "URL descriptor" candidates; without this a data: or javascript: URL would survive there.
+    A data: URL may itself contain commas, so one bad candidate drops the whole attribute.
+    """
+    for candidate in value.split(","):
+        scheme = _SCHEME.match(candidate.strip())
+        if scheme and scheme.group(1).lower() not in URL_SCHEMES:
+            return None
+    return value
+
+
+def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
+    if attribute == "srcset":
+        return _safe_srcset(value)
+    return value
+
+
 def sanitize(html: str) -> str:
     return nh3.clean(
         html,
@@ -60,6 +83,7 @@ def sanitize(html: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
         strip_comments=True,
+        attribute_filter=_filter_attribute,
     )
 
 

@@ -43,3 +43,14 @@ class ErrorPageTests:
             response = views.server_error(request)
         assert response.status_code == 500
         assert "Something went wrong on our side" in response.content.decode()
+
+
+@pytest.mark.django_db
+class DisallowedHostTests:
+    def test_it_answers_a_forged_host_with_the_full_400_page(
+        self, client: Client, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        response = client.get("/en/", HTTP_HOST="evil.example")
+        assert response.status_code == 400
+        assert "We could not understand that request" in response.content.decode()
+        assert not [r for r in caplog.records if "failed to render" in r.getMessage()]

@@ -180,6 +180,21 @@ class ArticleEditingTests:
         )
         assert list(article.labels.values_list("name", flat=True)) == ["internal"]
 
+    def test_it_refuses_a_position_too_large_to_store(
+        self, client: Client, personas: Personas
+    ) -> None:
+        article = make_article()
+        client.force_login(personas.agent)
+        response = client.post(
+            f"/en/agent/help/articles/{article.pk}/settings/",
+            {"section": "999", "visibility": "nobody", "position": "9" * 30, "labels": "x" * 70},
+        )
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Select a valid choice." in html
+        assert "A label can be at most 64 characters long." in html
+        assert "Ensure this value is less than or equal to 2147483647." in html
+
     def test_it_saves_publishes_and_schedules_in_the_agents_time_zone(
         self, client: Client, personas: Personas
     ) -> None:

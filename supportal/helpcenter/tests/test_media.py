@@ -150,6 +150,30 @@ class ImageUploadTests:
         assert "“big.png” is larger than 1 MB." in response.content.decode()
         assert not ArticleMedia.objects.exists()
 
+    def test_it_refuses_an_image_with_too_many_pixels(
+        self, client: Client, personas: Personas
+    ) -> None:
+        article = make_article()
+        client.force_login(personas.agent)
+        out = io.BytesIO()
+        Image.new("1", (8000, 6000)).save(out, format="PNG")
+        response = upload(client, article, file=SimpleUploadedFile("huge.png", out.getvalue()))
+        assert response.status_code == 400
+        assert "“huge.png” has too many pixels." in response.content.decode()
+
+    def test_it_shows_errors_in_the_htmx_panel(self, client: Client, personas: Personas) -> None:
+        article = make_article()
+        client.force_login(personas.agent)
+        response = client.post(
+            f"/en/agent/help/articles/{article.pk}/media/",
+            {"file": SimpleUploadedFile("x.png", b"GIF89a not really"), "alt_text": "Kept"},
+            HTTP_HX_REQUEST="true",
+        )
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "“x.png” is not a valid JPEG, PNG, WebP or GIF image" in html
+        assert 'value="Kept"' in html
+
     def test_it_returns_the_panel_for_htmx(self, client: Client, personas: Personas) -> None:
         article = make_article()
         client.force_login(personas.agent)
@@ -251,7 +275,7 @@ class MediaServingTests:
         assert response.status_code == 200
         assert response["Content-Type"] == "image/png"
         assert response["X-Content-Type-Options"] == "nosniff"
-        assert "Content-Disposition" not in response
+        assert response["Content-Disposition"] == "inline"
         webp = next(v["name"] for v in item.variants if v["format"] == "webp")
         response = client.get(f"/media/{webp}")
         assert response["Content-Type"] == "image/webp"
@@ -300,6 +324,22 @@ class MediaServingTests:
         response = client.get(f"/media/{item.captions.name}")
         assert response["Content-Type"] == "text/vtt"
         assert client.get(f"/media/{item.file.name}")["Content-Type"] == "video/webm"
+
+    def test_it_sends_any_other_type_as_an_attachment(
+        self, client: Client, personas: Personas
+    ) -> None:
+        # Rows only come from media_upload, which never stores HTML; this guards older rows.
+        article = make_article()
+        default_storage.save("helpcenter/old/page.html", io.BytesIO(b"<script>x</script>"))
+        ArticleMedia.objects.create(
+            article=article,
+            kind="image",
+            file="helpcenter/old/page.html",
+            content_type="text/html",
+        )
+        response = client.get("/media/helpcenter/old/page.html")
+        assert response["Content-Disposition"] == "attachment"
+        assert response["X-Content-Type-Options"] == "nosniff"
 
     def test_it_answers_404_for_unknown_or_sneaky_names(
         self, client: Client, personas: Personas

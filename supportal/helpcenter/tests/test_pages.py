@@ -90,7 +90,7 @@ class ArticlePageTests:
     ) -> None:
         html = client.get(url("article", content.public.pk)).content.decode()
         assert 'class="hc-toc"' in html
-        assert html.count("<li class=\"hc-toc-") == 3
+        assert html.count('<li class="hc-toc-') == 3
         assert 'href="#first-step"' in html
 
     def test_it_leaves_out_the_table_of_contents_for_short_articles(
@@ -99,9 +99,7 @@ class ArticlePageTests:
         html = client.get(url("article", content.english_only.pk)).content.decode()
         assert 'class="hc-toc"' not in html
 
-    def test_it_lists_only_visible_related_articles(
-        self, client: Client, content: Content
-    ) -> None:
+    def test_it_lists_only_visible_related_articles(self, client: Client, content: Content) -> None:
         html = client.get(url("article", content.public.pk)).content.decode()
         related = html.split('id="hc-related"')[1].split("</section>")[0]
         assert "Change your language" in related
@@ -197,6 +195,8 @@ class FaqPageTests:
             section=content.section, visibility="agents", labels=["faq"]
         )
         publish(agents_faq, "Internal question")
+        tricky = services.article_create(section=content.section, labels=["faq"], position=99)
+        publish(tricky, "Is </script><b>this</b> & that safe?")
         html = client.get(url("faq")).content.decode()
         assert "<summary>How do I sign in?</summary>" in html
         assert "Internal question" not in html
@@ -205,7 +205,9 @@ class FaqPageTests:
         assert "<ok>" not in block.group(1)
         data = json.loads(block.group(1))
         assert data["@type"] == "FAQPage"
-        assert [q["name"] for q in data["mainEntity"]] == ["How do I sign in?"]
+        assert "</script><b>" not in block.group(1)
+        names = [q["name"] for q in data["mainEntity"]]
+        assert names == ["How do I sign in?", "Is </script><b>this</b> & that safe?"]
         assert "<strong>email</strong>" in data["mainEntity"][0]["acceptedAnswer"]["text"]
 
 
@@ -223,7 +225,8 @@ class AnnouncementsPageTests:
         assert html.index("Even newer") < html.index("New opening hours")
         assert "Staff party" not in html
         feed = url("announcements_feed")
-        assert f'<link rel="alternate" type="application/atom+xml" title="Announcements" href="{feed}">' in html
+        link = '<link rel="alternate" type="application/atom+xml" title="Announcements"'
+        assert f'{link} href="{feed}">' in html
 
     def test_it_paginates_and_survives_a_bad_page_number(
         self, client: Client, content: Content

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import ClassVar
 
 import pytest
 from django.test import Client
@@ -86,7 +87,7 @@ class PageCacheTests:
 class QueryCountTests:
     """Signed-in pages are never cached, so they show the real cost of a page."""
 
-    PAGES = [
+    PAGES: ClassVar = [
         ("home", lambda c: ()),
         ("category", lambda c: (c.category.pk,)),
         ("section", lambda c: (c.section.pk,)),
@@ -94,7 +95,7 @@ class QueryCountTests:
         ("faq", lambda c: ()),
         ("announcements", lambda c: ()),
     ]
-    EXPECTED = {
+    EXPECTED: ClassVar = {
         "home": 10,
         "category": 8,
         "section": 7,

@@ -43,8 +43,15 @@ class Content:
     faq: Article
 
 
-def publish(article: Article, title: str, *, locales: tuple[str, ...] = ("en", "ko"),
-            body: str = "Some body text.", status: str = PUBLISHED, **window: object) -> None:
+def publish(
+    article: Article,
+    title: str,
+    *,
+    locales: tuple[str, ...] = ("en", "ko"),
+    body: str = "Some body text.",
+    status: str = PUBLISHED,
+    **window: object,
+) -> None:
     for locale in locales:
         label = title if locale == "en" else f"{title} [{locale}]"
         services.translation_save(

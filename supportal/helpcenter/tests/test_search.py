@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
@@ -23,6 +25,14 @@ def titles(query: str, locale: str = "en", user: object = VISITOR, **kwargs: obj
 
 
 class SearchRankingTests:
+    def test_it_scores_with_bm25_and_the_title_boost(self) -> None:
+        section = make_section()
+        make_article(section, "Alpha", "")
+        make_article(section, "Beta", "")
+        # N=2, df=1: idf = ln(1 + 1.5/1.5); tf=1 and length = average: the BM25 factor is 1.
+        hit = search.search("alpha", locale="en", user=VISITOR).hits[0]
+        assert hit.score == pytest.approx(search.TITLE_BOOST * math.log(2))
+
     def test_it_finds_an_article_by_a_word_of_another_form(self) -> None:
         section = make_section()
         make_article(section, "Resetting your password", "Open the sign-in page.")

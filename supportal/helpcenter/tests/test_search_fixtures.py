@@ -22,8 +22,9 @@ def committed() -> Iterator[None]:
         yield
 
 
-def make_section(names: dict[str, str] | None = None, section_names: dict[str, str] | None = None
-                 ) -> Section:
+def make_section(
+    names: dict[str, str] | None = None, section_names: dict[str, str] | None = None
+) -> Section:
     with committed():
         category = services.category_create(names=names or {"en": "Accounts", "ko": "계정"})
         return services.section_create(
@@ -50,8 +51,15 @@ def make_article(
     return article
 
 
-def save(article: Article, title: str, body: str = "", *, locale: str = "en",
-         status: str = PUBLISHED, **window: object) -> None:
+def save(
+    article: Article,
+    title: str,
+    body: str = "",
+    *,
+    locale: str = "en",
+    status: str = PUBLISHED,
+    **window: object,
+) -> None:
     with committed():
         services.translation_save(
             article=article, locale=locale, title=title, body=body, status=status, **window

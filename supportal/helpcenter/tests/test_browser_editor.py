@@ -1,0 +1,69 @@
+"""The editor's main screens in a real browser, in every language: axe-core finds nothing."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import Page
+from pytest_django.live_server_helper import LiveServer
+
+from supportal.browser_testing import assert_no_axe_violations, login
+from supportal.helpcenter import services
+from supportal.helpcenter.models import ArticleRevision
+from supportal.test import PASSWORD, Personas
+
+pytestmark = pytest.mark.browser
+
+LANGUAGES = [code for code, _name in settings.LANGUAGES]
+
+
+class EditorBrowserTests:
+    @pytest.mark.parametrize("lang", LANGUAGES)
+    def test_the_list_editor_and_diff_are_accessible(
+        self,
+        page: Page,
+        live_server: LiveServer,
+        transactional_db: None,
+        personas: Personas,
+        lang: str,
+    ) -> None:
+        category = services.category_create(names={"en": "Accounts", "ko": "계정"})
+        section = services.section_create(category=category, names={"en": "Passwords"})
+        article = services.article_create(section=section, labels=["faq"])
+        for body in ("Old first line\nsame", "New first line\nsame\nadded"):
+            services.translation_save(
+                article=article,
+                locale="en",
+                title="Reset your password",
+                body=body,
+                status="published",
+                author=personas.agent,
+            )
+        services.translation_save(
+            article=article, locale="ja", title="パスワード", body="", status="draft"
+        )
+        first = ArticleRevision.objects.filter(translation__locale="en").order_by("id").first()
+        assert first is not None
+        base = f"{live_server.url}/{lang}/agent/help"
+        login(page, live_server.url, personas.agent.email, PASSWORD, lang=lang)
+
+        page.goto(f"{base}/")
+        assert page.locator("main table .translation-states").count() == 1
+        assert_no_axe_violations(page, f"{lang}/article list")
+
+        page.goto(f"{base}/articles/{article.pk}/en/")
+        page.locator("textarea[name=body]").fill(
+            "## Before you start\n\nText with [a link](https://example.test).\n\n### Step one\n"
+        )
+        with page.expect_navigation():
+            page.locator("button[name=action][value=preview]").click()
+        assert page.locator("#preview h2#before-you-start").count() == 1
+        assert page.locator("#preview .preview-toc a").count() == 2
+        assert_no_axe_violations(page, f"{lang}/editor with a preview")
+        # With JavaScript, htmx refreshes the preview while the writer types.
+        page.locator("textarea[name=body]").fill("## Typed live\n")
+        page.locator("#preview h2#typed-live").wait_for()
+
+        page.goto(f"{base}/articles/{article.pk}/en/revisions/{first.pk}/")
+        assert page.locator("main table.diff ins").count() == 2
+        assert_no_axe_violations(page, f"{lang}/revision diff")
