@@ -201,3 +201,60 @@ class MediaUploadForm(forms.Form):
     captions_language = forms.ChoiceField(
         label=_("Language of the captions"), choices=settings.LANGUAGES, required=False
     )
+
+
+class NoticeForm(forms.Form):
+    """A site-wide notice: its time window and its message in each language."""
+
+    starts_at = forms.DateTimeField(
+        label=_("Shown from"),
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+        help_text=_("In your time zone."),
+    )
+    ends_at = forms.DateTimeField(
+        label=_("Shown until"),
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+        help_text=_("In your time zone."),
+    )
+    link_url = forms.CharField(
+        label=_("Link (optional)"),
+        max_length=500,
+        required=False,
+        help_text=_("An address on this site (/en/help/…) or starting with https://."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for code, name in settings.LANGUAGES:
+            self.fields[f"message_{code}"] = forms.CharField(
+                label=_("Message in %(language)s") % {"language": name},
+                max_length=500,
+                required=code == settings.LANGUAGE_CODE,
+            )
+        self.order_fields(
+            [f"message_{code}" for code in settings.LANGUAGE_CODES] + ["starts_at", "ends_at"]
+        )
+
+    def clean_link_url(self) -> str:
+        link = self.cleaned_data["link_url"].strip()
+        on_site = link.startswith("/") and not link.startswith(("//", "/\\"))
+        if link and not (on_site or link.startswith("https://")):
+            raise ValidationError(
+                _("Use an address on this site (starting with /) or one starting with https://.")
+            )
+        return link
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
+        if starts_at and ends_at and ends_at <= starts_at:
+            self.add_error("ends_at", _("The end must be later than the start."))
+        return data
+
+    def messages(self) -> dict[str, str]:
+        return {
+            code: self.cleaned_data.get(f"message_{code}", "").strip()
+            for code in settings.LANGUAGE_CODES
+        }

@@ -50,6 +50,11 @@ def _candidates() -> list[dict[str, Any]]:
     return found
 
 
+def forget_cached_notices() -> None:
+    """After a notice changes; other processes see it within a minute (or at once with Redis)."""
+    cache.delete(_CACHE_KEY)
+
+
 def active_notice(request: HttpRequest) -> dict[str, Any] | None:
     """The notice to show now in the current language, unless this visitor dismissed it."""
     now = timezone.now()

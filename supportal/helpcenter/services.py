@@ -23,6 +23,8 @@ from supportal.helpcenter.models import (
     Category,
     CategoryTranslation,
     Label,
+    Notice,
+    NoticeTranslation,
     Section,
     SectionTranslation,
     Visibility,
@@ -278,3 +280,44 @@ def _read_limited(upload: UploadedFile, limit: int) -> bytes:
     """Reads at most limit + 1 bytes, so an oversized file is refused without reading it all."""
     upload.seek(0)
     return upload.read(limit + 1)
+
+
+# --- Notices -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def notice_save(
+    *,
+    notice: Notice | None,
+    starts_at: datetime,
+    ends_at: datetime,
+    messages: dict[str, str],
+    link_url: str = "",
+) -> Notice:
+    """Creates or updates a site-wide notice; an empty message removes that language."""
+    if notice is None:
+        notice = Notice(starts_at=starts_at, ends_at=ends_at)
+    notice.starts_at, notice.ends_at = starts_at, ends_at
+    notice.save()
+    for locale, message in messages.items():
+        if message:
+            NoticeTranslation.objects.update_or_create(
+                notice=notice, locale=locale, defaults={"message": message, "link_url": link_url}
+            )
+        else:
+            NoticeTranslation.objects.filter(notice=notice, locale=locale).delete()
+    transaction.on_commit(_notices_changed)
+    return notice
+
+
+def _notices_changed() -> None:
+    from supportal.helpcenter.context_processors import forget_cached_notices
+
+    forget_cached_notices()
+    bump_content_version()
+
+
+@transaction.atomic
+def notice_delete(*, notice: Notice) -> None:
+    notice.delete()
+    transaction.on_commit(_notices_changed)

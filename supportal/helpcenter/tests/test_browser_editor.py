@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from playwright.sync_api import Page
 from pytest_django.live_server_helper import LiveServer
 
@@ -67,3 +70,36 @@ class EditorBrowserTests:
         page.goto(f"{base}/articles/{article.pk}/en/revisions/{first.pk}/")
         assert page.locator("main table.diff ins").count() == 2
         assert_no_axe_violations(page, f"{lang}/revision diff")
+
+    @pytest.mark.parametrize("lang", LANGUAGES)
+    def test_the_category_and_notice_screens_are_accessible(
+        self,
+        page: Page,
+        live_server: LiveServer,
+        transactional_db: None,
+        personas: Personas,
+        lang: str,
+    ) -> None:
+        services.category_create(names={"en": "Accounts", "ko": "계정"})
+        now = timezone.now()
+        notice = services.notice_save(
+            notice=None,
+            starts_at=now - dt.timedelta(hours=1),
+            ends_at=now + dt.timedelta(hours=1),
+            messages={"en": "Maintenance tonight", "ko": "오늘 밤 점검"},
+        )
+        base = f"{live_server.url}/{lang}/agent/help"
+        login(page, live_server.url, personas.agent.email, PASSWORD, lang=lang)
+        for path, label in [
+            ("/categories/", "categories"),
+            ("/notices/", "notice list"),
+            (f"/notices/{notice.pk}/", "notice form"),
+        ]:
+            page.goto(f"{base}{path}")
+            assert_no_axe_violations(page, f"{lang}/{label}")
+        # The form with errors, as the writer sees it after a bad submit.
+        page.goto(f"{base}/notices/new/")
+        page.locator("button.button[type=submit]").first.click()
+        page.wait_for_load_state()
+        assert page.locator(".form-errors").count() == 1
+        assert_no_axe_violations(page, f"{lang}/notice form with errors")
