@@ -72,7 +72,7 @@ class EditorBrowserTests:
         assert_no_axe_violations(page, f"{lang}/revision diff")
 
     @pytest.mark.parametrize("lang", LANGUAGES)
-    def test_the_category_and_notice_screens_are_accessible(
+    def test_the_other_editor_screens_are_accessible(
         self,
         page: Page,
         live_server: LiveServer,
@@ -80,7 +80,12 @@ class EditorBrowserTests:
         personas: Personas,
         lang: str,
     ) -> None:
-        services.category_create(names={"en": "Accounts", "ko": "계정"})
+        category = services.category_create(names={"en": "Accounts", "ko": "계정"})
+        section = services.section_create(category=category, names={"en": "Passwords"})
+        article = services.article_create(section=section)
+        services.translation_save(
+            article=article, locale="en", title="Reset", body="Text", status="draft"
+        )
         now = timezone.now()
         notice = services.notice_save(
             notice=None,
@@ -92,6 +97,13 @@ class EditorBrowserTests:
         login(page, live_server.url, personas.agent.email, PASSWORD, lang=lang)
         for path, label in [
             ("/categories/", "categories"),
+            (f"/categories/{category.pk}/", "category form"),
+            ("/sections/new/", "new section"),
+            (f"/sections/{section.pk}/", "section form"),
+            ("/articles/new/", "new article"),
+            (f"/articles/{article.pk}/settings/", "article settings"),
+            (f"/articles/{article.pk}/media/", "article media"),
+            (f"/articles/{article.pk}/en/revisions/", "revision list"),
             ("/notices/", "notice list"),
             (f"/notices/{notice.pk}/", "notice form"),
         ]:
