@@ -21,7 +21,6 @@ install: $(VENV)/.installed
 
 run: install
 	$(BIN)/supportal migrate --no-input
-	$(BIN)/supportal createcachetable
 	$(BIN)/supportal collectstatic --no-input --verbosity 0
 	$(BIN)/supportal demo
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/supportal serve --demo-logins

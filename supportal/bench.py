@@ -114,7 +114,6 @@ def main(argv: list[str] | None = None) -> int:
         env.pop("DJANGO_SETTINGS_MODULE", None)
         port = free_port()
         manage("migrate", "--no-input", "-v0", env=env)
-        manage("createcachetable", env=env)
         manage("collectstatic", "--no-input", "-v0", env=env)
         manage("demo", "-v0", env=env)
         server = subprocess.Popen(

@@ -192,6 +192,11 @@ def reindex_ids(
     """
     ids = sorted(set(translation_ids))
     count = 0
+    if connection.vendor == "sqlite" and len(ids) > BATCH_SIZE:
+        # Inserting millions of postings into the (locale, term, document) index touches pages
+        # all over it; with SQLite's default cache it rereads them from disk for every batch.
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size=-524288")  # 512 MiB, this connection only
     for start in range(0, len(ids), BATCH_SIZE):
         chunk = ids[start : start + BATCH_SIZE]
         with transaction.atomic():

@@ -37,7 +37,6 @@ class ServeTests:
         }
         env.update(VAR_DIR=str(tmp_path), PORT=str(port), WEB_WORKERS="1")
         supportal("migrate", "--no-input", "-v0", env=env)
-        supportal("createcachetable", env=env)
         supportal("collectstatic", "--no-input", "-v0", env=env)
         supportal("demo", env=env)
         server = subprocess.Popen(
