@@ -1,6 +1,6 @@
 """Search quality and speed, measured on a throwaway database.
 
-    python -m supportal.helpcenter.bench_search [--articles 20000] [--queries 200]
+    python -m supportal.helpcenter.bench_search [--articles 100000] [--queries 200]
 
 Quality: imports the faq-en and faq-ko sets from ../shared/eval (read in place), runs every query
 through the site's own search as an anonymous visitor and prints MRR@10, nDCG@10 and recall@5,
@@ -199,7 +199,7 @@ def speed(articles: int, samples: int, out: Callable[[str], None]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--articles", type=int, default=20000)
+    parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200, help="timed queries")
     parser.add_argument("--skip-quality", action="store_true")
     args = parser.parse_args(argv)
