@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from supportal.helpcenter import agent_notices, agent_views
+from supportal.helpcenter import agent_notices, agent_structure, agent_views
 
 app_name = "helpcenter_agent"
 
@@ -28,12 +28,12 @@ urlpatterns = [
         name="revision_restore",
     ),
     path("preview/", agent_views.preview, name="preview"),
-    path("categories/", agent_views.category_list, name="categories"),
+    path("categories/", agent_structure.category_list, name="categories"),
     path("notices/", agent_notices.notice_list, name="notices"),
     path("notices/new/", agent_notices.notice_create, name="notice_create"),
     path("notices/<int:pk>/", agent_notices.notice_edit, name="notice"),
     path("notices/<int:pk>/delete/", agent_notices.notice_delete, name="notice_delete"),
-    path("categories/<int:pk>/", agent_views.category_edit, name="category"),
-    path("sections/new/", agent_views.section_create, name="section_create"),
-    path("sections/<int:pk>/", agent_views.section_edit, name="section"),
+    path("categories/<int:pk>/", agent_structure.category_edit, name="category"),
+    path("sections/new/", agent_structure.section_create, name="section_create"),
+    path("sections/<int:pk>/", agent_structure.section_edit, name="section"),
 ]

@@ -1,4 +1,4 @@
-"""The writers' side of the help center: articles, translations, revisions, media, structure."""
+"""The writers' side of the help center: articles, translations, revisions and media."""
 
 from __future__ import annotations
 
@@ -24,8 +24,6 @@ from supportal.helpcenter.agent_forms import (
     ArticleCreateForm,
     ArticleSettingsForm,
     MediaUploadForm,
-    NamesForm,
-    SectionForm,
     TranslationForm,
     section_label,
 )
@@ -35,8 +33,6 @@ from supportal.helpcenter.models import (
     ArticleMedia,
     ArticleRevision,
     ArticleTranslation,
-    Category,
-    Section,
 )
 from supportal.lib.markdown import render_markdown
 
@@ -489,129 +485,3 @@ def media_upload(request: HttpRequest, pk: int) -> HttpResponse:
     # htmx swaps only successful responses: its fragment carries the errors with a 200.
     status = 400 if form.errors and not _is_htmx(request) else 200
     return render(request, f"helpcenter/agent/{template}", context, status=status)
-
-
-# --- Categories and sections -------------------------------------------------------------------
-
-
-def _names(translations: list[Any]) -> dict[str, str]:
-    return {t.locale: t.name for t in translations}
-
-
-@agent_required
-@require_http_methods(["GET", "POST"])
-def category_list(request: HttpRequest) -> HttpResponse:
-    form = NamesForm(request.POST or None, prefix="category")
-    if request.method == "POST" and form.is_valid():
-        services.category_create(
-            names={k: v for k, v in form.names().items() if v.strip()},
-            position=form.cleaned_data["position"],
-        )
-        messages.success(request, _("The category has been created."))
-        return HttpResponseRedirect(reverse("helpcenter_agent:categories"))
-    categories = Category.objects.prefetch_related(
-        "translations",
-        Prefetch("sections", queryset=Section.objects.prefetch_related("translations")),
-    )
-    language = get_language()
-    rows = []
-    for category in categories:
-        names = _names(list(category.translations.all()))
-        sections = [(s, _names(list(s.translations.all()))) for s in category.sections.all()]
-        rows.append(
-            {
-                "category": category,
-                "name": names.get(language) or names.get(settings.LANGUAGE_CODE) or str(category),
-                "sections": [
-                    (s, n.get(language) or n.get(settings.LANGUAGE_CODE) or str(s))
-                    for s, n in sections
-                ],
-            }
-        )
-    crumbs = [(_("Articles"), reverse("helpcenter_agent:articles")), (_("Categories"), None)]
-    return render(
-        request,
-        "helpcenter/agent/category_list.html",
-        {"form": form, "rows": rows, "crumbs": crumbs},
-    )
-
-
-@agent_required
-@require_http_methods(["GET", "POST"])
-def category_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    category = get_object_or_404(Category, pk=pk)
-    initial: dict[str, Any] = {
-        f"name_{k}": v for k, v in _names(list(category.translations.all())).items()
-    }
-    initial["position"] = category.position
-    form = NamesForm(request.POST or None, initial=initial, prefix="category")
-    section_form = SectionForm(
-        None, locale=get_language(), prefix="section", initial={"category": category}
-    )
-    if request.method == "POST" and form.is_valid():
-        services.category_update(
-            category=category, names=form.names(), position=form.cleaned_data["position"]
-        )
-        messages.success(request, _("The category has been saved."))
-        return HttpResponseRedirect(reverse("helpcenter_agent:categories"))
-    crumbs = [
-        (_("Articles"), reverse("helpcenter_agent:articles")),
-        (_("Categories"), reverse("helpcenter_agent:categories")),
-        (_("Edit category"), None),
-    ]
-    return render(
-        request,
-        "helpcenter/agent/category_edit.html",
-        {"form": form, "category": category, "section_form": section_form, "crumbs": crumbs},
-    )
-
-
-@agent_required
-@require_http_methods(["GET", "POST"])
-def section_create(request: HttpRequest) -> HttpResponse:
-    form = SectionForm(request.POST or None, locale=get_language(), prefix="section")
-    if request.method == "POST" and form.is_valid():
-        services.section_create(
-            category=form.cleaned_data["category"],
-            names={k: v for k, v in form.names().items() if v.strip()},
-            position=form.cleaned_data["position"],
-        )
-        messages.success(request, _("The section has been created."))
-        return HttpResponseRedirect(reverse("helpcenter_agent:categories"))
-    return _section_page(request, form, None)
-
-
-@agent_required
-@require_http_methods(["GET", "POST"])
-def section_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    section = get_object_or_404(Section, pk=pk)
-    initial: dict[str, Any] = {
-        f"name_{k}": v for k, v in _names(list(section.translations.all())).items()
-    }
-    initial.update(position=section.position, category=section.category_id)
-    form = SectionForm(
-        request.POST or None, initial=initial, locale=get_language(), prefix="section"
-    )
-    if request.method == "POST" and form.is_valid():
-        services.section_update(
-            section=section,
-            category=form.cleaned_data["category"],
-            names=form.names(),
-            position=form.cleaned_data["position"],
-        )
-        messages.success(request, _("The section has been saved."))
-        return HttpResponseRedirect(reverse("helpcenter_agent:categories"))
-    return _section_page(request, form, section)
-
-
-def _section_page(request: HttpRequest, form: SectionForm, section: Section | None) -> HttpResponse:
-    crumbs = [
-        (_("Articles"), reverse("helpcenter_agent:articles")),
-        (_("Categories"), reverse("helpcenter_agent:categories")),
-        (_("Edit section") if section else _("New section"), None),
-    ]
-    return render(
-        request,
-        "helpcenter/agent/section_form.html",
-        {"form": form, "section": section, "crumbs": crumbs},
-    )
