@@ -24,13 +24,9 @@ from urllib.parse import urlencode
 
 from tqdm import tqdm
 
+from supportal.lib.net import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def manage(*args: str, env: dict[str, str]) -> None:

@@ -47,4 +47,6 @@ def record_failure(request: HttpRequest, email: str) -> None:
 
 def clear_failures(request: HttpRequest, email: str) -> None:
     cache = caches[settings.SHARED_CACHE]
-    cache.delete_many([key for key, _limit in _keys(request, email)][:1])
+    # Only the email's count: the address's keeps counting failures on other accounts.
+    email_key, _limit = _keys(request, email)[0]
+    cache.delete(email_key)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import Resolver404, resolve
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from supportal.core.logging import request_id_var
 
@@ -121,6 +121,4 @@ class TimezoneMiddleware:
                 timezone.deactivate()
         else:
             timezone.deactivate()
-        # The language of the page is the URL's; keep Django's choice, just make it visible.
-        request.LANGUAGE_CODE = translation.get_language()  # type: ignore[attr-defined]
         return self.get_response(request)

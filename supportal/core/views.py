@@ -18,7 +18,6 @@ from django.views.decorators.http import require_GET, require_POST
 from supportal.accounts.access import admin_required, public
 from supportal.accounts.services import user_set_language
 from supportal.core.i18n import set_language_cookie
-from supportal.core.mail import delivery_configured
 from supportal.core.models import OutboundEmail
 
 logger = logging.getLogger(__name__)
@@ -93,7 +92,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "core/outbox.html",
-        {"page": page, "delivery_configured": delivery_configured()},
+        {"page": page},
     )
 
 
@@ -106,7 +105,6 @@ def outbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "core/outbox_detail.html",
         {
             "email": email,
-            "delivery_configured": delivery_configured(),
             "crumbs": [(_("Outbox"), reverse("core:outbox")), (email.subject, None)],
         },
     )

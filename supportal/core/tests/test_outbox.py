@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import Message
@@ -16,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from supportal.core.models import OutboundEmail
 from supportal.core.services import email_send
 from supportal.core.tasks import deliver_email, retry_outbox
+from supportal.lib.net import free_port
 from supportal.test import Personas
 
 
@@ -28,12 +28,6 @@ class Inbox:
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         self.messages.append(message_from_bytes(envelope.original_content))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

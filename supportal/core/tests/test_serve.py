@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from supportal.core.tests.test_outbox import free_port
+from supportal.lib.net import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -5,7 +5,9 @@ from collections.abc import Iterator
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from supportal.helpcenter.models import Notice, NoticeTranslation
 from supportal.test import Personas
@@ -113,3 +115,22 @@ class NoticeManagementTests:
         assert client.get("/en/agent/help/notices/").status_code == 302
         client.force_login(personas.agent)
         assert client.get("/en/agent/help/notices/999/").status_code == 404
+
+
+@pytest.mark.django_db
+class NoticeListQueryTests:
+    def test_it_lists_notices_with_a_fixed_number_of_queries(
+        self, client: Client, personas: Personas
+    ) -> None:
+        client.force_login(personas.agent)
+        client.post("/en/agent/help/notices/new/", GOOD)
+        client.get("/en/agent/help/notices/")  # warms per-minute caches (the site notice)
+        with CaptureQueriesContext(connection) as few:
+            client.get("/en/agent/help/notices/")
+        for n in range(5):
+            client.post("/en/agent/help/notices/new/", {**GOOD, "message_en": f"Notice {n}"})
+        client.get("/en/agent/help/notices/")
+        with CaptureQueriesContext(connection) as many:
+            html = client.get("/en/agent/help/notices/").content.decode()
+        assert "Notice 4" in html
+        assert len(few) == len(many)
