@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 import sys
 import zoneinfo
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -109,6 +110,24 @@ try:
     MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
     S3_BUCKET = env_str("S3_BUCKET")
     MAX_REQUEST_SIZE = env_int("MAX_REQUEST_SIZE", 25 * 1024 * 1024, minimum=1024)
+    # Requests: attachments, reopening, notification mail.
+    ATTACHMENT_MAX_MB = env_int("ATTACHMENT_MAX_MB", 10, minimum=1)
+    ATTACHMENT_MAX_FILES = env_int("ATTACHMENT_MAX_FILES", 5, minimum=1)
+    ATTACHMENT_DEFAULT_TYPES = (
+        "png jpg jpeg gif webp pdf txt log csv json xml zip doc docx xls xlsx"
+    )
+    ATTACHMENT_TYPES = [
+        extension.lower().lstrip(".")
+        for extension in env_list(
+            "ATTACHMENT_TYPES",
+            [*ATTACHMENT_DEFAULT_TYPES.split(), "ppt", "pptx", "odt", "ods"],
+        )
+    ]
+    REOPEN_DAYS = env_int("REOPEN_DAYS", 14, minimum=0)
+    REOPEN_WINDOW = timedelta(days=REOPEN_DAYS)
+    REPLY_TO_EMAIL = env_str("REPLY_TO_EMAIL", DEFAULT_FROM_EMAIL)
+    REQUEST_LINK_DAYS = env_int("REQUEST_LINK_DAYS", 7, minimum=1)
+    INBOX_COUNT_LIMIT = env_int("INBOX_COUNT_LIMIT", 10_000, minimum=100)
     LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
     if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {LOG_LEVEL!r}")
@@ -122,6 +141,7 @@ INSTALLED_APPS = [
     "supportal.core",
     "supportal.accounts",
     "supportal.helpcenter",
+    "supportal.tickets",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from supportal.accounts.models import Organization, Role, User
 from supportal.accounts.services import user_create
+from supportal.tickets.models import Group, Ticket
 
 PASSWORD = "correct-horse-battery-42"
 
@@ -17,8 +18,11 @@ class Personas:
     customer: User  # in Acme, which shares requests
     colleague: User  # also in Acme
     outsider: User  # in Globex
-    agent: User
+    agent: User  # in the Support group
+    other_agent: User  # in the Billing group only
     admin: User
+    support: Group
+    billing: Group
 
 
 def make_user(
@@ -46,12 +50,37 @@ def make_user(
 def make_personas() -> Personas:
     acme = Organization.objects.create(name="Acme", shares_requests=True)
     globex = Organization.objects.create(name="Globex")
+    agent = make_user("jiwoo@support.test", name="Jiwoo Agent", role=Role.AGENT)
+    other_agent = make_user("kenji@support.test", name="Kenji Billing", role=Role.AGENT)
+    support = Group.objects.create(name="Support")
+    support.members.add(agent)
+    billing = Group.objects.create(name="Billing")
+    billing.members.add(other_agent)
     return Personas(
         acme=acme,
         globex=globex,
         customer=make_user("casey@acme.test", name="Casey Customer", organization=acme),
         colleague=make_user("minseo@acme.test", name="Minseo Colleague", organization=acme),
         outsider=make_user("wang@globex.test", name="Wang Outsider", organization=globex),
-        agent=make_user("jiwoo@support.test", name="Jiwoo Agent", role=Role.AGENT),
+        agent=agent,
+        other_agent=other_agent,
         admin=make_user("alex@support.test", name="Alex Admin", role=Role.ADMIN),
+        support=support,
+        billing=billing,
+    )
+
+
+def make_ticket(
+    requester: User,
+    subject: str = "Cannot sign in",
+    description: str = "The sign-in page says my password is wrong.",
+    *,
+    group: Group | None = None,
+    **kwargs: object,
+) -> Ticket:
+    """A request made through the service, as the web form would."""
+    from supportal.tickets.services import ticket_create
+
+    return ticket_create(
+        requester=requester, subject=subject, description=description, group=group, **kwargs
     )

@@ -23,6 +23,8 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("supportal.accounts.urls")),
     path("help/", include("supportal.helpcenter.urls")),
     path("agent/help/", include("supportal.helpcenter.agent_urls")),
+    path("requests/", include("supportal.tickets.urls")),
+    path("agent/", include("supportal.tickets.agent_urls")),
     prefix_default_language=True,
 )
 

@@ -77,6 +77,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         null=True,
         blank=True,
     )
+    manages_organization = models.BooleanField(
+        _("organization manager"),
+        default=False,
+        help_text=_("Organization managers see every request of their organization."),
+    )
     language = models.CharField(
         _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )

@@ -1,0 +1,1 @@
+// Agent keyboard shortcuts; see templates/tickets/agent/base.html.

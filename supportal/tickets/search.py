@@ -1,0 +1,81 @@
+"""Request search for agents and customers: subject, conversation, requester name and email,
+and ticket number.
+
+Text goes through the help center's analysis (supportal.lib.textanalysis), so "refunds" finds
+"refund" and Korean, Japanese and Chinese match as they do in the help center. The analysed terms
+of a ticket are one space-separated string in TicketSearch; SQLite matches them through an FTS5
+table kept in step by triggers, PostgreSQL through a GIN index on array_to_tsvector (both made in
+migration 0002). Every term must match; newest tickets come first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from supportal.lib import textanalysis
+from supportal.tickets.models import Message, Ticket, TicketSearch
+
+MAX_QUERY_TERMS = 16
+FTS_TABLE = "tickets_search_fts"
+_NUMBER = re.compile(r"^\s*#?\s*(\d{1,12})\s*$")
+
+
+def _encode(term: str) -> str:
+    # Korean morphemes are marked "~" by the analyser; both engines split on "~", so the
+    # marker becomes a leading "0", which no other term of Hangul letters can start with.
+    return "0" + term[1:] if term.startswith("~") else term
+
+
+def analyze(text: str) -> list[str]:
+    return [_encode(term) for term in textanalysis.analyze(text)]
+
+
+def ticket_terms(ticket: Ticket, messages: Iterable[str]) -> str:
+    requester = ticket.requester
+    parts = [ticket.subject, requester.name, requester.email, *messages]
+    seen: dict[str, None] = {}
+    for part in parts:
+        for term in analyze(part):
+            seen.setdefault(term, None)
+    return " ".join(seen)
+
+
+def index_ticket(ticket: Ticket) -> None:
+    """(Re)writes a ticket's terms; call inside the transaction that changed it."""
+    bodies = Message.objects.filter(ticket=ticket).order_by("pk").values_list("body", flat=True)
+    terms = ticket_terms(ticket, bodies)
+    TicketSearch.objects.update_or_create(ticket=ticket, defaults={"terms": terms})
+
+
+def query_number(query: str) -> int | None:
+    match = _NUMBER.match(query)
+    return int(match.group(1)) if match else None
+
+
+def matching(queryset: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
+    """`queryset` narrowed to the tickets matching every term of `query` (or its number)."""
+    number = query_number(query)
+    if number is not None:
+        return queryset.filter(pk=number)
+    terms = list(dict.fromkeys(analyze(query)))[:MAX_QUERY_TERMS]
+    if not terms:
+        return queryset.none()
+    if connection.vendor == "postgresql":
+        tsquery = " & ".join(
+            "'" + term.replace("\\", "\\\\").replace("'", "''") + "'" for term in terms
+        )
+        ids = TicketSearch.objects.extra(
+            where=["array_to_tsvector(string_to_array(terms, ' ')) @@ %s::tsquery"],
+            params=[tsquery],
+        ).values("ticket_id")
+    else:
+        match = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+        ids = TicketSearch.objects.extra(  # noqa: S610 - the query is a bound parameter
+            where=[f"ticket_id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)"],  # noqa: S608
+            params=[match],
+        ).values("ticket_id")
+    return queryset.filter(pk__in=ids)
