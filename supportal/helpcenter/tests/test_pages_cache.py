@@ -5,14 +5,13 @@ from collections.abc import Callable
 from typing import ClassVar
 
 import pytest
-from django.conf import settings
 from django.test import Client
 
 from supportal.helpcenter import services
 from supportal.helpcenter.models import Article, ArticleTranslation
 from supportal.helpcenter.tests.test_pages import url
 from supportal.helpcenter.tests.test_pages_fixtures import Content, build_content, publish
-from supportal.test import Personas
+from supportal.test import Personas, session_queries, shared_cache_queries
 
 
 @pytest.fixture
@@ -83,15 +82,6 @@ class PageCacheTests:
             {"helpful": "yes", "csrfmiddlewaretoken": token.group(1)},
         )
         assert response.status_code == 302
-
-
-def session_queries() -> int:
-    return 0 if settings.SESSION_ENGINE.endswith(".cache") else 1
-
-
-def shared_cache_queries() -> int:
-    backend = settings.CACHES[settings.SHARED_CACHE]["BACKEND"]
-    return 1 if backend.endswith("DatabaseCache") else 0
 
 
 class QueryCountTests:
