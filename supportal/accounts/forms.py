@@ -149,6 +149,11 @@ class EmailPasswordResetForm(PasswordResetForm):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
+    def get_users(self, email: str) -> Any:
+        """Also accounts without a password yet (made for a visitor's request or a CC): this is
+        how they set one. Django's form skips them."""
+        return User.objects.filter(email=normalize_email(email), is_active=True).iterator()
+
     def send_mail(  # type: ignore[override]
         self,
         subject_template_name: str,

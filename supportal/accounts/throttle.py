@@ -1,4 +1,5 @@
-"""Login throttling: counts failures per email and per client address in the shared cache."""
+"""Throttling in the shared cache: login failures per email and client address, and a simple
+per-address rate limit for actions that send mail to addresses anyone can type."""
 
 from __future__ import annotations
 
@@ -50,3 +51,17 @@ def clear_failures(request: HttpRequest, email: str) -> None:
     # Only the email's count: the address's keeps counting failures on other accounts.
     email_key, _limit = _keys(request, email)[0]
     cache.delete(email_key)
+
+
+def rate_limited(request: HttpRequest, action: str, *, limit: int, window: int) -> bool:
+    """Counts one `action` from this client address; True when it is over `limit` per
+    `window` seconds (the action should then be refused)."""
+    cache = caches[settings.SHARED_CACHE]
+    now = time.time()
+    key = f"rate:{action}:{request.META.get('REMOTE_ADDR', '')}"
+    hits = [t for t in cache.get(key, []) if t > now - window]
+    if len(hits) >= limit:
+        return True
+    hits.append(now)
+    cache.set(key, hits, window)
+    return False

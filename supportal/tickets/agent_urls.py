@@ -11,9 +11,10 @@ app_name = "agent"
 urlpatterns = [
     # Inbox and views (views/inbox.py)
     path("", inbox.inbox, name="inbox"),
+    # "views/new" before "views/<slug:key>", which would take "new" for a view's key.
+    path("views/new", inbox.saved_view_create, name="saved_view_new"),
     path("views/<slug:key>", inbox.builtin_view, name="view"),
     path("views/saved/<int:pk>", inbox.saved_view, name="saved_view"),
-    path("views/new", inbox.saved_view_create, name="saved_view_new"),
     path("views/saved/<int:pk>/edit", inbox.saved_view_edit, name="saved_view_edit"),
     path("views/saved/<int:pk>/delete", inbox.saved_view_delete, name="saved_view_delete"),
     path("counts", inbox.view_counts, name="counts"),

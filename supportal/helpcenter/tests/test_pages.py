@@ -108,12 +108,11 @@ class ArticlePageTests:
             assert hidden not in related
         assert "Reset your password" not in related
 
-    def test_it_links_to_sign_up_while_requests_do_not_exist(
-        self, client: Client, content: Content
-    ) -> None:
+    def test_it_links_to_the_request_form(self, client: Client, content: Content) -> None:
         html = client.get(url("article", content.public.pk)).content.decode()
-        assert "Still need help?" in html
-        assert 'href="/en/accounts/signup/"' in html
+        more_help = html.split('id="hc-more-help"')[1].split("</section>")[0]
+        assert "Still need help?" in more_help
+        assert 'href="/en/requests/new"' in more_help
 
     def test_it_refuses_post(self, client: Client, content: Content) -> None:
         assert client.post(url("article", content.public.pk)).status_code == 405
