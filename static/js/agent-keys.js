@@ -118,7 +118,11 @@
     var box = dialog();
     if (box) {
       box.addEventListener("close", function () {
-        if (opener && document.contains(opener) && opener.focus) { opener.focus(); }
+        // The browser usually restores focus itself; the close event comes later, so only step
+        // in when focus was lost, or a key pressed meanwhile ("/") would have its focus taken.
+        var lost = !document.activeElement || document.activeElement === document.body ||
+          box.contains(document.activeElement);
+        if (lost && opener && document.contains(opener) && opener.focus) { opener.focus(); }
         opener = null;
       });
     }

@@ -474,13 +474,18 @@ def view_counts(user: User, views: Sequence[InboxView]) -> list[ViewCount]:
     cache = caches[settings.SHARED_CACHE]
     keys = {view.key: _count_key(user, view) for view in views}
     cached = cache.get_many(list(keys.values()))
-    missing: dict[str, int] = {}
+    missing: dict[str, tuple[int, float]] = {}
     result = []
+    now = timezone.now().timestamp()
     for view in views:
         key = keys[view.key]
-        count = cached.get(key)
-        if not isinstance(count, int):
-            count = missing[key] = count_view(user, view)
+        entry = cached.get(key)
+        # The time is kept in the value too: the age is judged here, not by the cache's expiry.
+        if isinstance(entry, tuple) and len(entry) == 2 and now - entry[1] < COUNT_SECONDS:
+            count = entry[0]
+        else:
+            count = count_view(user, view)
+            missing[key] = (count, now)
         result.append(ViewCount(view, count))
     if missing:
         cache.set_many(missing, COUNT_SECONDS)
