@@ -25,7 +25,10 @@ class UserAdmin(DjangoUserAdmin):
     autocomplete_fields = ("organization",)
     fieldsets: ClassVar = [
         (None, {"fields": ("email", "password")}),
-        (_("Profile"), {"fields": ("name", "language", "time_zone", "organization")}),
+        (
+            _("Profile"),
+            {"fields": ("name", "language", "time_zone", "organization", "manages_organization")},
+        ),
         (_("Access"), {"fields": ("role", "is_active", "is_superuser", "email_verified_at")}),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     ]

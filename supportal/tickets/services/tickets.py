@@ -1,0 +1,286 @@
+"""Making and changing requests: create, reply, update, solve, reopen, bulk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from supportal.accounts.models import User
+from supportal.tickets import attachments as attachment_checks
+from supportal.tickets import notifications, search
+from supportal.tickets.models import (
+    Channel,
+    CustomField,
+    Deflection,
+    Group,
+    Message,
+    Priority,
+    RequestType,
+    Status,
+    Ticket,
+    TicketCC,
+    TicketEvent,
+)
+from supportal.tickets.services.common import (
+    Changes,
+    Kind,
+    _event,
+    _save_fields,
+    _set_status,
+    _set_tags,
+    _store_attachments,
+)
+
+
+def ticket_create(**kwargs: Any) -> Ticket:
+    return _ticket_create(**kwargs)[0]
+
+
+@transaction.atomic
+def _ticket_create(
+    *,
+    requester: User,
+    subject: str,
+    description: str,
+    channel: str = Channel.WEB,
+    actor: User | None = None,
+    type: RequestType | None = None,
+    priority: int = Priority.NORMAL,
+    group: Group | None = None,
+    fields: Mapping[CustomField, Any] | None = None,
+    attachments: Sequence[UploadedFile] = (),
+    submission_key: str | None = None,
+    deflection_key: str | None = None,
+    cc: Iterable[User] = (),
+    notify: bool = True,
+) -> tuple[Ticket, bool]:
+    """Creates a request with its first message. A repeated submission_key for the same
+    requester returns the request already made (a double submit) instead of a second one."""
+    if submission_key:
+        existing = Ticket.objects.filter(requester=requester, submission_key=submission_key).first()
+        if existing:
+            return existing, False
+    subject, description = subject.strip(), description.strip()
+    if not subject or not description:
+        raise ValidationError(_("A request needs a subject and a description."))
+    attachment_checks.validate_uploads(list(attachments))
+    actor = actor or requester
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            ticket = Ticket.objects.create(
+                subject=subject[:200],
+                requester=requester,
+                organization_id=requester.organization_id,
+                channel=channel,
+                type=type,
+                priority=priority,
+                group=group,
+                submission_key=submission_key or "",
+                created_at=now,
+                updated_at=now,
+                last_message_at=now,
+            )
+    except IntegrityError:
+        # The same form posted twice at the same moment: the other post made it.
+        return Ticket.objects.get(requester=requester, submission_key=submission_key), False
+    _event(ticket, actor, channel, Kind.CREATED, "", "", subject, now)
+    message = Message.objects.create(
+        ticket=ticket, author=actor, body=description, public=True, channel=channel, created_at=now
+    )
+    _store_attachments(ticket, message, attachments, actor)
+    if fields:
+        _save_fields(ticket, fields, actor, channel, now)
+    for user in cc:
+        if user.pk != requester.pk:
+            TicketCC.objects.get_or_create(ticket=ticket, user=user)
+            _event(ticket, actor, channel, Kind.CC_ADDED, "cc", "", user.email, now)
+    if deflection_key:
+        Deflection.objects.filter(form_key=deflection_key).update(submitted=True)
+    search.index_ticket(ticket)
+    if notify:
+        notifications.request_received(ticket)
+    return ticket, True
+
+
+@transaction.atomic
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    author: User,
+    body: str,
+    public: bool = True,
+    attachments: Sequence[UploadedFile] = (),
+    channel: str = Channel.WEB,
+    status: str | None = None,
+) -> Message:
+    """Adds a public reply or (agents only) an internal note, optionally changing the status.
+
+    A customer's reply reopens a pending or solved request; an agent's first public reply
+    moves a new request to open unless another status is given."""
+    body = body.strip()
+    if not body:
+        raise ValidationError(_("Write a message first."))
+    if not public and not author.is_agent:
+        raise PermissionDenied
+    attachment_checks.validate_uploads(list(attachments))
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    now = timezone.now()
+    message = Message.objects.create(
+        ticket=ticket, author=author, body=body, public=public, channel=channel, created_at=now
+    )
+    _store_attachments(ticket, message, attachments, author)
+    _event(
+        ticket,
+        author,
+        channel,
+        Kind.REPLIED if public else Kind.NOTED,
+        "message",
+        "",
+        message.pk,
+        now,
+    )
+    agent_opens = author.is_agent and ticket.status == Status.NEW
+    customer_reopens = not author.is_agent and ticket.status in (Status.PENDING, Status.SOLVED)
+    if status is None and public and (agent_opens or customer_reopens):
+        status = Status.OPEN
+    if status and status != ticket.status:
+        _event(ticket, author, channel, Kind.CHANGED, "status", ticket.status, status, now)
+        _set_status(ticket, status, now)
+    ticket.updated_at = now
+    if public:
+        ticket.last_message_at = now
+    ticket.save()
+    search.index_ticket(ticket)
+    if public:
+        if author.is_agent:
+            notifications.agent_replied(ticket, message)
+        else:
+            notifications.customer_replied(ticket, message)
+    return message
+
+
+@transaction.atomic
+def ticket_update(
+    *, ticket: Ticket, actor: User | None, changes: Changes, channel: str = Channel.WEB
+) -> list[TicketEvent]:
+    """Applies the given field changes, writing one event per changed field."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    now = timezone.now()
+    first_event = (
+        TicketEvent.objects.filter(ticket=ticket)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+        or 0
+    )
+    old_status, old_assignee_id = ticket.status, ticket.assignee_id
+    if (
+        changes.subject is not None
+        and changes.subject.strip()
+        and changes.subject != ticket.subject
+    ):
+        _event(
+            ticket, actor, channel, Kind.CHANGED, "subject", ticket.subject, changes.subject, now
+        )
+        ticket.subject = changes.subject.strip()[:200]
+    if changes.status is not None and changes.status != ticket.status:
+        _event(ticket, actor, channel, Kind.CHANGED, "status", ticket.status, changes.status, now)
+        _set_status(ticket, changes.status, now)
+    if changes.priority is not None and changes.priority != ticket.priority:
+        _event(
+            ticket, actor, channel, Kind.CHANGED, "priority", ticket.priority, changes.priority, now
+        )
+        ticket.priority = changes.priority
+    for name in ("type", "group", "assignee"):
+        new = getattr(changes, name)
+        if new is False:
+            continue
+        new_id = new.pk if new is not None else None
+        if new_id != getattr(ticket, f"{name}_id"):
+            _event(
+                ticket,
+                actor,
+                channel,
+                Kind.CHANGED,
+                name,
+                getattr(ticket, f"{name}_id"),
+                new_id,
+                now,
+            )
+            setattr(ticket, name, new)
+    if changes.tags is not None or changes.add_tags or changes.remove_tags:
+        current = set(ticket.tags.values_list("name", flat=True))
+        wanted = set(changes.tags) if changes.tags is not None else set(current)
+        wanted |= {tag.strip().lower() for tag in changes.add_tags or ()}
+        wanted -= {tag.strip().lower() for tag in changes.remove_tags or ()}
+        added, removed = _set_tags(ticket, wanted)
+        if added or removed:
+            _event(
+                ticket,
+                actor,
+                channel,
+                Kind.CHANGED,
+                "tags",
+                " ".join(sorted(current)),
+                " ".join(sorted(set(current) - set(removed) | set(added))),
+                now,
+            )
+    if changes.fields:
+        _save_fields(ticket, changes.fields, actor, channel, now)
+    events = list(TicketEvent.objects.filter(ticket=ticket, pk__gt=first_event).order_by("pk"))
+    if events:
+        ticket.updated_at = now
+        ticket.save()
+        search.index_ticket(ticket)
+        if (
+            ticket.assignee_id
+            and ticket.assignee_id != old_assignee_id
+            and ticket.assignee_id != getattr(actor, "pk", None)
+        ):
+            notifications.assigned(ticket)
+        if ticket.status != old_status:
+            notifications.status_changed(ticket, old_status, actor)
+    return events
+
+
+def ticket_mark_solved(*, ticket: Ticket, actor: User) -> None:
+    """The requester (or someone following) says the request is answered."""
+    if ticket.status in (Status.SOLVED, Status.CLOSED):
+        return
+    ticket_update(ticket=ticket, actor=actor, changes=Changes(status=Status.SOLVED))
+
+
+def ticket_reopen(*, ticket: Ticket, actor: User) -> None:
+    if not actor.is_agent and not ticket.can_reopen():
+        raise ValidationError(_("This request can no longer be reopened. Please submit a new one."))
+    ticket_update(ticket=ticket, actor=actor, changes=Changes(status=Status.OPEN))
+
+
+def tickets_bulk_update(
+    *, tickets: Iterable[Ticket], actor: User, changes: Changes, channel: str = Channel.WEB
+) -> int:
+    """The same changes on many tickets, each in its own transaction with its own events."""
+    count = 0
+    for ticket in tickets:
+        if ticket_update(ticket=ticket, actor=actor, changes=changes, channel=channel):
+            count += 1
+    return count
+
+
+def deflection_record(
+    *, form_key: str, article_id: int, user: User | None, query: str = ""
+) -> None:
+    """An article opened from the request form (see Deflection)."""
+    Deflection.objects.create(
+        form_key=form_key[:64],
+        article_id=article_id,
+        user=user if user and user.is_authenticated else None,
+        query=query[:200],
+    )
