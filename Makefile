@@ -51,6 +51,7 @@ messages: install
 bench: install
 	$(BIN)/python -m supportal.bench
 	$(BIN)/python -m supportal.helpcenter.bench_search
+	$(BIN)/python -m supportal.tickets.bench_tickets --reuse
 
 clean:
 	rm -rf $(VENV) var/static

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from supportal.accounts.models import Organization, Role, User
 from supportal.helpcenter.demo import load_demo_content
+from supportal.tickets.demo import load_demo_tickets
 
 DEMO_PASSWORD = "supportal-demo"  # noqa: S105 - printed for the person trying the demo
 
@@ -67,4 +68,5 @@ class Command(BaseCommand):
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
         load_demo_content()
+        load_demo_tickets()
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
