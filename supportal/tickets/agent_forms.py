@@ -11,12 +11,13 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import get_language_info, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from supportal.accounts.models import Role, User
+from supportal.accounts.models import User
+from supportal.core.widgets import LongSelect
 from supportal.tickets import attachments as attachment_checks
 from supportal.tickets.access import get_ticket_for
 from supportal.tickets.models import (
@@ -37,9 +38,7 @@ _TAG_SPLIT = re.compile(r"[,\s]+")
 
 
 def agents() -> QuerySet[User]:
-    return User.objects.filter(
-        Q(role__in=(Role.AGENT, Role.ADMIN)) | Q(is_superuser=True), is_active=True
-    ).order_by("name", "pk")
+    return User.objects.agents()
 
 
 # --- Uploads -----------------------------------------------------------------------------------
@@ -213,7 +212,9 @@ class TicketFieldsForm(forms.Form):
     )
     type = forms.ChoiceField(label=_("Type"), required=False, show_hidden_initial=True)
     group = forms.ChoiceField(label=_("Group"), required=False, show_hidden_initial=True)
-    assignee = forms.ChoiceField(label=_("Assignee"), required=False, show_hidden_initial=True)
+    assignee = forms.ChoiceField(
+        label=_("Assignee"), required=False, show_hidden_initial=True, widget=LongSelect
+    )
     tags = forms.CharField(
         label=_("Tags"),
         required=False,

