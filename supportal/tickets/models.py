@@ -107,7 +107,7 @@ class CustomField(models.Model):
     class Kind(models.TextChoices):
         TEXT = "text", _("Text")
         TEXTAREA = "textarea", _("Multi-line text")
-        NUMBER = "number", _("Number")
+        NUMBER = "number", pgettext_lazy("custom field kind", "Number")
         DATE = "date", _("Date")
         CHECKBOX = "checkbox", _("Checkbox")
         DROPDOWN = "dropdown", _("Drop-down")
