@@ -4,8 +4,9 @@ and ticket number.
 Text goes through the help center's analysis (supportal.lib.textanalysis), so "refunds" finds
 "refund" and Korean, Japanese and Chinese match as they do in the help center. The analysed terms
 of a ticket are one space-separated string in TicketSearch; SQLite matches them through an FTS5
-table kept in step by triggers, PostgreSQL through a GIN index on array_to_tsvector (both made in
-migration 0002). Every term must match; newest tickets come first.
+table kept in step by triggers (migration 0002), PostgreSQL through a stored tsvector column
+`vector` = array_to_tsvector(terms) with a GIN index (migration 0003). Every term must
+match; newest tickets come first.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def matching(queryset: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
             "'" + term.replace("\\", "\\\\").replace("'", "''") + "'" for term in terms
         )
         ids = TicketSearch.objects.extra(
-            where=["array_to_tsvector(string_to_array(terms, ' ')) @@ %s::tsquery"],
+            where=["vector @@ %s::tsquery"],
             params=[tsquery],
         ).values("ticket_id")
     else:

@@ -180,16 +180,16 @@ def history(ticket: Ticket, options: PanelOptions, everything: bool) -> tuple[li
 def _linked(request: HttpRequest, ticket: Ticket) -> list[Ticket]:
     """Linked requests the agent may see, by number.
 
-    The few link rows pick the requests first; filtering links by `visible_to` instead made
-    SQLite list every visible request (0.4 s at a million requests)."""
-    return list(
-        Ticket.objects.visible_to(request.user)
-        .filter(
-            Q(pk__in=TicketLink.objects.filter(first=ticket).values("second_id"))
-            | Q(pk__in=TicketLink.objects.filter(second=ticket).values("first_id"))
-        )
-        .order_by("pk")
+    The link rows are read first: filtering links by `visible_to` made SQLite list every
+    visible request (0.4 s at a million requests), and the numbers as subqueries inside an OR
+    made PostgreSQL scan the ticket table (0.15 s)."""
+    pairs = TicketLink.objects.filter(Q(first=ticket) | Q(second=ticket)).values_list(
+        "first_id", "second_id"
     )
+    others = [second if first == ticket.pk else first for first, second in pairs]
+    if not others:
+        return []
+    return list(Ticket.objects.visible_to(request.user).filter(pk__in=others).order_by("pk"))
 
 
 def page_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> dict[str, Any]:
