@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.db import connection
 from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
@@ -59,3 +60,19 @@ def retry_outbox() -> None:
         "pk", flat=True
     )[:500]:
         deliver_email(pk)
+
+
+def refresh_sqlite_statistics() -> None:
+    """Planner statistics for SQLite (PostgreSQL's autovacuum keeps its own). Without them
+    SQLite guessed worse plans for some inbox lists at a million requests (0.15 s against
+    0.04 s); analysis_limit keeps it to a sample, a few seconds on a large database."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA analysis_limit=1000")
+        cursor.execute("ANALYZE")
+
+
+@db_periodic_task(crontab(hour="3", minute="17"))
+def refresh_statistics() -> None:
+    refresh_sqlite_statistics()

@@ -26,6 +26,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from supportal.accounts.models import Role, User
+from supportal.core.tasks import refresh_sqlite_statistics
 from supportal.helpcenter.management.commands.generate_articles import WORDS
 from supportal.tickets import search
 from supportal.tickets.demo import load_request_setup
@@ -388,6 +389,9 @@ class Generator:
                 for table in [*TABLES, "accounts_user", "accounts_organization"]:
                     cursor.execute(f"VACUUM (ANALYZE) {table}")
             self._phase("vacuum", started)
+        if connection.vendor == "sqlite":
+            refresh_sqlite_statistics()
+            self._phase("analyze", started)
         self.report.seconds = time.perf_counter() - started
         return self.report
 

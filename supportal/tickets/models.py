@@ -263,6 +263,14 @@ class Ticket(models.Model):
         indexes: ClassVar = [
             # Each inbox view walks one of these in (updated_at, id) order: keyset pagination.
             models.Index(fields=["is_open", "-updated_at", "-id"], name="ticket_open_idx"),
+            # The other sorts of the largest view (all open): without them a million-request
+            # database sorted every open request (0.3-0.45 s a page).
+            models.Index(
+                fields=["is_open", "-priority", "-updated_at", "-id"],
+                name="ticket_open_priority_idx",
+            ),
+            models.Index(fields=["is_open", "-created_at", "-id"], name="ticket_open_created_idx"),
+            models.Index(fields=["is_open", "-id"], name="ticket_open_number_idx"),
             models.Index(
                 fields=["assignee", "is_open", "-updated_at", "-id"], name="ticket_assignee_idx"
             ),
@@ -270,6 +278,10 @@ class Ticket(models.Model):
                 fields=["group", "is_open", "-updated_at", "-id"], name="ticket_group_idx"
             ),
             models.Index(fields=["status", "-updated_at", "-id"], name="ticket_status_idx"),
+            models.Index(
+                fields=["status", "-priority", "-updated_at", "-id"],
+                name="ticket_status_priority_idx",
+            ),
             models.Index(fields=["-solved_at", "-id"], name="ticket_solved_idx"),
             models.Index(fields=["requester", "-updated_at", "-id"], name="ticket_requester_idx"),
             models.Index(
