@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 
 V = TypeVar("V")
@@ -30,14 +30,16 @@ def _apply(rule: str, wrap: Callable[[Callable[..., HttpResponse]], Callable[...
     return decorator
 
 
-def _role(allowed: Callable[[Any], bool]) -> Callable[..., Callable[..., HttpResponse]]:
+def _role(
+    allowed: Callable[[Any], bool], *, hidden: bool = False
+) -> Callable[..., Callable[..., HttpResponse]]:
     def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not allowed(request.user):
-                raise PermissionDenied
+                raise Http404 if hidden else PermissionDenied
             return view(request, *args, **kwargs)
 
         return wrapper
@@ -48,4 +50,7 @@ def _role(allowed: Callable[[Any], bool]) -> Callable[..., Callable[..., HttpRes
 public = _apply("public", lambda view: view)
 signed_in = _apply("signed_in", _role(lambda user: True))
 agent_required = _apply("agent", _role(lambda user: user.is_agent))
+# For agent URLs naming one request (/agent/requests/1042/): someone who is not an agent gets
+# the same 404 as for a request they may not see, so the URL tells them nothing.
+agent_required_hidden = _apply("agent", _role(lambda user: user.is_agent, hidden=True))
 admin_required = _apply("admin", _role(lambda user: user.is_admin))

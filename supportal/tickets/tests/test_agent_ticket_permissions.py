@@ -80,7 +80,10 @@ class RequestPermissionTests:
         self, client: Client, personas: Personas, tickets: tuple[Ticket, Ticket], persona: str
     ) -> None:
         client.force_login(getattr(personas, persona))
-        for url in [*request_urls(*tickets), *manage_urls(personas)]:
+        # A URL naming a request answers as if it did not exist; settings say "forbidden".
+        for url in request_urls(*tickets):
+            assert url.call(client) == 404, url
+        for url in manage_urls(personas):
             assert url.call(client) == 403, url
         assert Ticket.objects.get(pk=tickets[0].pk).messages.count() == 1
 

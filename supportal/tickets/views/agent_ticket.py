@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from supportal.accounts.access import agent_required
+from supportal.accounts.access import agent_required_hidden
 from supportal.accounts.models import User
 from supportal.tickets import selectors, services
 from supportal.tickets.access import get_ticket_for
@@ -248,13 +248,13 @@ def _page(request: HttpRequest, ticket: Ticket, status: int = 200, **forms: Any)
     return render(request, "tickets/agent/ticket.html", context, status=status)
 
 
-@agent_required
+@agent_required_hidden
 @require_GET
 def ticket_page(request: HttpRequest, number: int) -> HttpResponse:
     return _page(request, get_ticket_for(request, number))
 
 
-@agent_required
+@agent_required_hidden
 @require_POST
 def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
     ticket = get_ticket_for(request, number)
@@ -288,7 +288,7 @@ def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
     return _back(request, ticket)
 
 
-@agent_required
+@agent_required_hidden
 @require_POST
 def ticket_update(request: HttpRequest, number: int) -> HttpResponse:
     ticket = get_ticket_for(request, number)
@@ -314,7 +314,7 @@ def _after_change(request: HttpRequest, ticket: Ticket) -> HttpResponseRedirect:
     return _back(request, ticket)
 
 
-@agent_required
+@agent_required_hidden
 @require_POST
 def ticket_assign_me(request: HttpRequest, number: int) -> HttpResponse:
     ticket = get_ticket_for(request, number)
@@ -325,7 +325,7 @@ def ticket_assign_me(request: HttpRequest, number: int) -> HttpResponse:
     return _back(request, ticket)
 
 
-@agent_required
+@agent_required_hidden
 @require_POST
 def ticket_merge(request: HttpRequest, number: int) -> HttpResponse:
     ticket = get_ticket_for(request, number)
@@ -348,7 +348,7 @@ def ticket_merge(request: HttpRequest, number: int) -> HttpResponse:
     return HttpResponseRedirect(_ticket_url(target.pk, _view_key(request)))
 
 
-@agent_required
+@agent_required_hidden
 @require_POST
 def ticket_link(request: HttpRequest, number: int) -> HttpResponse:
     ticket = get_ticket_for(request, number)
@@ -361,7 +361,7 @@ def ticket_link(request: HttpRequest, number: int) -> HttpResponse:
     return _back(request, ticket)
 
 
-@agent_required
+@agent_required_hidden
 @require_POST
 def ticket_unlink(request: HttpRequest, number: int, other: int) -> HttpResponse:
     ticket = get_ticket_for(request, number)
@@ -371,7 +371,7 @@ def ticket_unlink(request: HttpRequest, number: int, other: int) -> HttpResponse
     return _back(request, ticket)
 
 
-@agent_required
+@agent_required_hidden
 @require_POST
 def ticket_cc_add(request: HttpRequest, number: int) -> HttpResponse:
     ticket = get_ticket_for(request, number)
@@ -389,7 +389,7 @@ def ticket_cc_add(request: HttpRequest, number: int) -> HttpResponse:
     return _page(request, ticket, 400, cc_form=form)
 
 
-@agent_required
+@agent_required_hidden
 @require_GET
 def ticket_presence(request: HttpRequest, number: int) -> HttpResponse:
     """A fragment polled by the page: who else is viewing, and whether someone wrote since."""
@@ -405,7 +405,7 @@ def ticket_presence(request: HttpRequest, number: int) -> HttpResponse:
     return render(request, "tickets/agent/_ticket_presence.html", context)
 
 
-@agent_required
+@agent_required_hidden
 @require_GET
 def ticket_neighbour(request: HttpRequest, number: int, direction: str) -> HttpResponse:
     if direction not in ("next", "previous"):
