@@ -150,6 +150,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.role == Role.CUSTOMER and not self.is_superuser
 
     @property
+    def sees_organization_requests(self) -> bool:
+        """Members of an organization that shares requests, and its managers, follow all of
+        its requests."""
+        organization = self.organization if self.organization_id else None
+        return bool(organization and (organization.shares_requests or self.manages_organization))
+
+    @property
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
 

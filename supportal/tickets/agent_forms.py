@@ -11,7 +11,6 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import get_language_info, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -35,10 +34,6 @@ MAX_POSITION = 2**31 - 1  # the largest value every supported database stores
 # The order of the labels in a drop-down choice line: "value | English | 한국어 | 日本語 | 中文".
 CHOICE_LANGUAGES = ("en", "ko", "ja", "zh-hans")
 _TAG_SPLIT = re.compile(r"[,\s]+")
-
-
-def agents() -> QuerySet[User]:
-    return User.objects.agents()
 
 
 # --- Uploads -----------------------------------------------------------------------------------
@@ -75,7 +70,7 @@ class PanelOptions:
         return cls(
             groups=list(Group.objects.all()),
             types=list(RequestType.objects.all()),
-            agents=list(agents()),
+            agents=list(User.objects.agents()),
             fields=list(CustomField.objects.all()),
         )
 
@@ -404,7 +399,7 @@ class GroupForm(forms.Form):
     def __init__(self, *args: Any, group: Group | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.group = group
-        self.fields["members"].queryset = agents()  # type: ignore[attr-defined]
+        self.fields["members"].queryset = User.objects.agents()  # type: ignore[attr-defined]
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()

@@ -31,11 +31,6 @@ MAX_FIELD_CONDITIONS = 10
 CHECKED = frozenset({"1", "yes", "y", "true", "on", "checked"})
 
 
-def agents() -> list[User]:
-    """Everyone who works requests, for "assign to" lists (one query)."""
-    return list(User.objects.agents())
-
-
 def tag_names(text: str) -> list[str]:
     return list(
         dict.fromkeys(name.strip().lower()[:50] for name in text.split(",") if name.strip())
@@ -243,7 +238,7 @@ class SavedViewForm(forms.Form):
             ("", _("Anyone or nobody")),
             ("me", _("Me")),
             ("none", _("Unassigned")),
-            *[(str(agent.pk), agent.name or agent.email) for agent in agents()],
+            *[(str(agent.pk), agent.name or agent.email) for agent in User.objects.agents()],
         ]
         self.fields["type"].choices = [  # type: ignore[attr-defined]
             ("", _("Any type")),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -160,9 +161,7 @@ class InboxView:
 
     @property
     def url(self) -> str:
-        if self.saved is not None:
-            return reverse("agent:saved_view", args=[self.saved.pk])
-        return reverse("agent:view", args=[self.key])
+        return view_url(self.key)
 
     def sorts(self) -> list[Sort]:
         return [SOLVED_SORT] if self.key == "solved" else list(SORTS.values())
@@ -229,6 +228,21 @@ def saved_inbox_view(user: User, saved: SavedView) -> InboxView:
         saved=saved,
         version=version,
     )
+
+
+_SAVED_KEY = re.compile(r"^saved-(\d{1,18})$")
+
+
+def is_view_key(key: str) -> bool:
+    """Whether `key` names a view ("mine", ..., "saved-12"); not whether the user may use it."""
+    return key in BUILTIN_VIEWS or bool(_SAVED_KEY.match(key))
+
+
+def view_url(key: str) -> str:
+    saved = _SAVED_KEY.match(key)
+    if saved:
+        return reverse("agent:saved_view", args=[int(saved.group(1))])
+    return reverse("agent:view", args=[key])
 
 
 def all_views(user: User, saved: Iterable[SavedView] | None = None) -> list[InboxView]:

@@ -120,7 +120,9 @@ def _clean_field_value(field: CustomField, value: Any) -> str:
 
 def _save_fields(
     ticket: Ticket, values: Mapping[CustomField, Any], actor: User | None, channel: str, now: Any
-) -> None:
+) -> list[TicketEvent]:
+    """Writes the values that differ; returns their events."""
+    events = []
     existing = {row.field_id: row for row in ticket.field_values.all()}
     for field, raw in values.items():
         value = _clean_field_value(field, raw)
@@ -134,4 +136,7 @@ def _save_fields(
             )
         elif row:
             row.delete()
-        _event(ticket, actor, channel, Kind.CHANGED, f"field:{field.key}", old, value, now)
+        events.append(
+            _event(ticket, actor, channel, Kind.CHANGED, f"field:{field.key}", old, value, now)
+        )
+    return events

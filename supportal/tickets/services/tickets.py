@@ -173,47 +173,29 @@ def ticket_update(
     """Applies the given field changes, writing one event per changed field."""
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     now = timezone.now()
-    first_event = (
-        TicketEvent.objects.filter(ticket=ticket)
-        .order_by("-pk")
-        .values_list("pk", flat=True)
-        .first()
-        or 0
-    )
-    old_status, old_assignee_id = ticket.status, ticket.assignee_id
-    if (
-        changes.subject is not None
-        and changes.subject.strip()
-        and changes.subject != ticket.subject
-    ):
-        _event(
-            ticket, actor, channel, Kind.CHANGED, "subject", ticket.subject, changes.subject, now
-        )
-        ticket.subject = changes.subject.strip()[:200]
+    events: list[TicketEvent] = []
+
+    def changed(field: str, old: Any, new: Any) -> None:
+        events.append(_event(ticket, actor, channel, Kind.CHANGED, field, old, new, now))
+
+    old_status, old_assignee_id, old_subject = ticket.status, ticket.assignee_id, ticket.subject
+    subject = (changes.subject or "").strip()[:200]
+    if subject and subject != ticket.subject:
+        changed("subject", ticket.subject, subject)
+        ticket.subject = subject
     if changes.status is not None and changes.status != ticket.status:
-        _event(ticket, actor, channel, Kind.CHANGED, "status", ticket.status, changes.status, now)
+        changed("status", ticket.status, changes.status)
         _set_status(ticket, changes.status, now)
     if changes.priority is not None and changes.priority != ticket.priority:
-        _event(
-            ticket, actor, channel, Kind.CHANGED, "priority", ticket.priority, changes.priority, now
-        )
+        changed("priority", ticket.priority, changes.priority)
         ticket.priority = changes.priority
     for name in ("type", "group", "assignee"):
         new = getattr(changes, name)
         if new is False:
             continue
-        new_id = new.pk if new is not None else None
-        if new_id != getattr(ticket, f"{name}_id"):
-            _event(
-                ticket,
-                actor,
-                channel,
-                Kind.CHANGED,
-                name,
-                getattr(ticket, f"{name}_id"),
-                new_id,
-                now,
-            )
+        old_id, new_id = getattr(ticket, f"{name}_id"), new.pk if new is not None else None
+        if new_id != old_id:
+            changed(name, old_id, new_id)
             setattr(ticket, name, new)
     if changes.tags is not None or changes.add_tags or changes.remove_tags:
         current = set(ticket.tags.values_list("name", flat=True))
@@ -222,28 +204,18 @@ def ticket_update(
         wanted -= {tag.strip().lower() for tag in changes.remove_tags or ()}
         added, removed = _set_tags(ticket, wanted)
         if added or removed:
-            _event(
-                ticket,
-                actor,
-                channel,
-                Kind.CHANGED,
-                "tags",
-                " ".join(sorted(current)),
-                " ".join(sorted(set(current) - set(removed) | set(added))),
-                now,
-            )
+            now_tags = (current - set(removed)) | set(added)
+            changed("tags", " ".join(sorted(current)), " ".join(sorted(now_tags)))
     if changes.fields:
-        _save_fields(ticket, changes.fields, actor, channel, now)
-    events = list(TicketEvent.objects.filter(ticket=ticket, pk__gt=first_event).order_by("pk"))
+        events.extend(_save_fields(ticket, changes.fields, actor, channel, now))
     if events:
         ticket.updated_at = now
         ticket.save()
-        search.index_ticket(ticket)
-        if (
-            ticket.assignee_id
-            and ticket.assignee_id != old_assignee_id
-            and ticket.assignee_id != getattr(actor, "pk", None)
-        ):
+        if ticket.subject != old_subject:
+            # The other terms (messages, requester) did not change.
+            search.index_ticket(ticket)
+        assignee = ticket.assignee_id
+        if assignee and assignee != old_assignee_id and assignee != getattr(actor, "pk", None):
             notifications.assigned(ticket)
         if ticket.status != old_status:
             notifications.status_changed(ticket, old_status, actor)

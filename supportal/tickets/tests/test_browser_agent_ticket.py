@@ -136,6 +136,13 @@ def test_request_page_and_settings_have_no_axe_violations(
         page.locator("#merge_target").press("Enter")
     assert_no_axe_violations(page, f"{lang} request page with a merge error")
 
+    target = make_ticket(personas.colleague, "Same printer", group=personas.support)
+    page.locator("#merge_target").fill(str(target.pk))
+    with page.expect_navigation():
+        page.locator("#merge_target").press("Enter")
+    page.get_by_role("button", name=f"#{target.pk}").wait_for()
+    assert_no_axe_violations(page, f"{lang} merge confirmation")
+
     field = CustomField.objects.get(key="plan")
     pages = {
         "groups": f"{base}/manage/groups/",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -41,8 +40,6 @@ from supportal.tickets.models import (
 
 HISTORY_SIZE = 50
 PRESENCE_SECONDS = 30
-BUILTIN_VIEWS = ("mine", "unassigned", "open", "pending", "solved")
-_SAVED_VIEW = re.compile(r"^saved-(\d{1,18})$")
 
 
 # --- Where the agent came from -----------------------------------------------------------------
@@ -51,14 +48,7 @@ _SAVED_VIEW = re.compile(r"^saved-(\d{1,18})$")
 def _view_key(request: HttpRequest) -> str:
     """The inbox view the request was opened from (?view=), for next/previous."""
     key = request.GET.get("view", "")
-    return key if key in BUILTIN_VIEWS or _SAVED_VIEW.match(key) else "open"
-
-
-def _inbox_url(view: str) -> str:
-    saved = _SAVED_VIEW.match(view)
-    if saved:
-        return reverse("agent:saved_view", args=[int(saved.group(1))])
-    return reverse("agent:view", args=[view])
+    return key if selectors.is_view_key(key) else "open"
 
 
 def _ticket_url(number: int, view: str) -> str:
@@ -239,7 +229,7 @@ def page_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> dict[str
         ),
         "history": entries,
         "history_more": more,
-        "crumbs": [(_("Inbox"), _inbox_url(view)), (f"#{ticket.pk}", None)],
+        "crumbs": [(_("Inbox"), selectors.view_url(view)), (f"#{ticket.pk}", None)],
     }
 
 
@@ -310,7 +300,7 @@ def _after_change(request: HttpRequest, ticket: Ticket) -> HttpResponseRedirect:
         messages.info(
             request, _("Request #%(number)d is no longer in your groups.") % {"number": ticket.pk}
         )
-        return HttpResponseRedirect(_inbox_url(_view_key(request)))
+        return HttpResponseRedirect(selectors.view_url(_view_key(request)))
     return _back(request, ticket)
 
 
@@ -423,5 +413,5 @@ def ticket_neighbour(request: HttpRequest, number: int, direction: str) -> HttpR
             if direction == "next"
             else _("There is no previous request in this view."),
         )
-        return HttpResponseRedirect(_inbox_url(view))
+        return HttpResponseRedirect(selectors.view_url(view))
     return HttpResponseRedirect(_ticket_url(found, view))

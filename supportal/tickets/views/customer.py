@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -32,7 +31,7 @@ from supportal.tickets.forms import (
     VisitorRequestForm,
     valid_form_key,
 )
-from supportal.tickets.models import Channel, Status, Ticket, TicketCC
+from supportal.tickets.models import Channel, Status, Ticket, followed_q
 
 PAGE_SIZE = 25
 SUGGESTIONS = 5
@@ -85,8 +84,6 @@ MAIL_ACTIONS_PER_HOUR = 20
 
 
 def _over_mail_limit(request: HttpRequest, form: Any, action: str) -> bool:
-    if request.user.is_authenticated and action == "visitor-request":
-        return False
     if throttle.rate_limited(request, action, limit=MAIL_ACTIONS_PER_HOUR, window=3600):
         form.add_error(None, _("Too many requests from your network. Please try again in an hour."))
         return True
@@ -96,15 +93,20 @@ def _over_mail_limit(request: HttpRequest, form: Any, action: str) -> bool:
 @public
 @require_http_methods(["GET", "POST"])
 def new_request(request: HttpRequest) -> HttpResponse:
-    form_class = RequestForm if request.user.is_authenticated else VisitorRequestForm
+    visitor = not request.user.is_authenticated
+    form_class = VisitorRequestForm if visitor else RequestForm
     form = form_class(request.POST, request.FILES) if request.method == "POST" else form_class()
-    if form.is_bound and form.is_valid() and not _over_mail_limit(request, form, "visitor-request"):
+    if (
+        form.is_bound
+        and form.is_valid()
+        and not (visitor and _over_mail_limit(request, form, "visitor-request"))
+    ):
         try:
             ticket = _submit(request, form)
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            if not request.user.is_authenticated:
+            if visitor:
                 context = {
                     "ticket": ticket,
                     "email": form.cleaned_data["email"],
@@ -177,17 +179,10 @@ def access_link(request: HttpRequest, token: str) -> HttpResponse:
 # --- My requests -------------------------------------------------------------------------------
 
 
-def _sees_organization(user: User) -> bool:
-    organization = user.organization if user.organization_id else None
-    return bool(organization and (organization.shares_requests or user.manages_organization))
-
-
 def _requests_of(user: User, scope: str) -> Any:
     if scope == "organization":
         return Ticket.objects.filter(organization_id=user.organization_id)
-    # The CC'd numbers first, as a list: see customer_visibility_q.
-    followed = list(TicketCC.objects.filter(user=user).values_list("ticket_id", flat=True)[:1000])
-    return Ticket.objects.filter(Q(requester=user) | Q(pk__in=followed))
+    return Ticket.objects.filter(followed_q(user))
 
 
 def _choice(value: str | None, allowed: tuple[str, ...]) -> str:
@@ -197,7 +192,7 @@ def _choice(value: str | None, allowed: tuple[str, ...]) -> str:
 @signed_in
 @require_GET
 def my_requests(request: HttpRequest) -> HttpResponse:
-    sees_organization = _sees_organization(request.user)
+    sees_organization = request.user.sees_organization_requests
     status = _choice(request.GET.get("status"), STATUS_FILTERS)
     scope = _choice(request.GET.get("scope"), SCOPES) if sees_organization else "mine"
     query = request.GET.get("q", "").strip()[:200]

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from supportal.accounts.access import agent_required
 from supportal.accounts.models import User
 from supportal.tickets import selectors
-from supportal.tickets.inbox_forms import BulkForm, SavedViewForm, agents
+from supportal.tickets.inbox_forms import BulkForm, SavedViewForm
 from supportal.tickets.models import SavedView, Ticket
 from supportal.tickets.selectors import Page
 from supportal.tickets.services import Changes, ticket_merge, tickets_bulk_update
@@ -51,7 +51,7 @@ def _view_context(
     sort = view.sort_for(params.get("sort"))
     page = selectors.inbox_page(user, view, sort, params.get("after"), params.get("before"))
     keep = {} if sort == view.sort else {"sort": sort.key}
-    form = form or BulkForm(user=user, agent_list=agents())
+    form = form or BulkForm(user=user, agent_list=list(User.objects.agents()))
     return {
         "view": view,
         "page": page,
@@ -203,7 +203,7 @@ def _apply(user: User, data: dict[str, Any]) -> int:
 @require_POST
 def bulk_update(request: HttpRequest) -> HttpResponse:
     """Applies one action to the selected requests the agent may see (others are ignored)."""
-    form = BulkForm(request.POST, user=request.user, agent_list=agents())
+    form = BulkForm(request.POST, user=request.user, agent_list=list(User.objects.agents()))
     key = request.POST.get("view", "mine")[:40]
     if not form.is_valid():
         context = _view_context(request, key, request.POST, form)

@@ -51,6 +51,11 @@ def _saved(request: HttpRequest, message: str, url_name: str) -> HttpResponse:
     return HttpResponseRedirect(reverse(url_name))
 
 
+def _list(request: HttpRequest, template: str, heading: str, rows: Any) -> HttpResponse:
+    context = {"heading": heading, "rows": rows, "crumbs": _crumbs(heading, "")}
+    return render(request, f"tickets/agent/manage/{template}.html", context)
+
+
 # --- Groups ------------------------------------------------------------------------------------
 
 
@@ -58,8 +63,7 @@ def _saved(request: HttpRequest, message: str, url_name: str) -> HttpResponse:
 @require_GET
 def groups(request: HttpRequest) -> HttpResponse:
     rows = Group.objects.annotate(member_count=Count("members")).order_by("name")
-    context = {"groups": rows, "crumbs": _crumbs(_("Groups"), "")}
-    return render(request, "tickets/agent/manage/groups.html", context)
+    return _list(request, "groups", _("Groups"), rows)
 
 
 @admin_required
@@ -89,8 +93,7 @@ def group_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @admin_required
 @require_GET
 def fields(request: HttpRequest) -> HttpResponse:
-    context = {"fields": CustomField.objects.all(), "crumbs": _crumbs(_("Custom fields"), "")}
-    return render(request, "tickets/agent/manage/fields.html", context)
+    return _list(request, "fields", _("Custom fields"), CustomField.objects.all())
 
 
 @admin_required
@@ -140,8 +143,7 @@ def field_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @admin_required
 @require_GET
 def request_types(request: HttpRequest) -> HttpResponse:
-    context = {"types": RequestType.objects.all(), "crumbs": _crumbs(_("Request types"), "")}
-    return render(request, "tickets/agent/manage/types.html", context)
+    return _list(request, "types", _("Request types"), RequestType.objects.all())
 
 
 @admin_required
