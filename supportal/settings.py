@@ -128,6 +128,13 @@ try:
     REPLY_TO_EMAIL = env_str("REPLY_TO_EMAIL", DEFAULT_FROM_EMAIL)
     REQUEST_LINK_DAYS = env_int("REQUEST_LINK_DAYS", 7, minimum=1)
     INBOX_COUNT_LIMIT = env_int("INBOX_COUNT_LIMIT", 10_000, minimum=100)
+    # Email channel (supportal/mail): limits on inbound mail and the key for mailbox passwords.
+    MAIL_MAX_MB = env_int("MAIL_MAX_MB", 40, minimum=1)
+    MAIL_SENDER_HOURLY_LIMIT = env_int("MAIL_SENDER_HOURLY_LIMIT", 20, minimum=1)
+    MAIL_SECRET_KEY = env_str("MAIL_SECRET_KEY")
+    MAIL_IMAP_CA_FILE = env_str("MAIL_IMAP_CA_FILE")
+    MAIL_IMAP_TIMEOUT = env_int("MAIL_IMAP_TIMEOUT", 30, minimum=1)
+    MAIL_IMAP_BATCH = env_int("MAIL_IMAP_BATCH", 200, minimum=1)
     LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
     if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {LOG_LEVEL!r}")
@@ -142,6 +149,7 @@ INSTALLED_APPS = [
     "supportal.accounts",
     "supportal.helpcenter",
     "supportal.tickets",
+    "supportal.mail",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -11,7 +11,7 @@ from supportal.accounts.models import Organization, User
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ("name", "shares_requests", "created_at")
+    list_display = ("name", "shares_requests", "email_domains", "created_at")
     search_fields = ("name",)
 
 

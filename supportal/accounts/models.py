@@ -19,6 +19,15 @@ class Organization(models.Model):
         default=False,
         help_text=_("When on, every member of the organization can follow its members' requests."),
     )
+    email_domains = models.CharField(
+        _("email domains"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "People who write in from these domains (separated by spaces or commas, e.g. "
+            "“acme.com acme.co.kr”) join this organization."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
@@ -28,6 +37,10 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def domain_list(self) -> list[str]:
+        return [d.strip().lower().lstrip("@") for d in self.email_domains.replace(",", " ").split()]
 
 
 class Role(models.TextChoices):

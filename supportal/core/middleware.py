@@ -49,8 +49,12 @@ class RequestLogMiddleware:
             request_id_var.reset(token)
 
 
+INBOUND_MAIL_PREFIX = "/mail/inbound/"
+
+
 class RequestSizeLimitMiddleware:
-    """Refuses request bodies over MAX_REQUEST_SIZE with 413 before anything reads them."""
+    """Refuses request bodies over MAX_REQUEST_SIZE (MAIL_MAX_MB for inbound mail posted to
+    /mail/inbound/) with 413 before anything reads them."""
 
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
@@ -60,7 +64,11 @@ class RequestSizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.MAX_REQUEST_SIZE:
+        limit = settings.MAX_REQUEST_SIZE
+        if request.path.startswith(INBOUND_MAIL_PREFIX):
+            # Raw email posted by a mail service: its own limit, plus room for form encoding.
+            limit = max(limit, settings.MAIL_MAX_MB * 1024 * 1024 * 3 // 2)
+        if length > limit:
             from supportal.core.views import request_too_large
 
             return request_too_large(request)

@@ -239,7 +239,7 @@ def _detail_page(
     user = request.user
     conversation = (
         ticket.messages.filter(public=True)
-        .select_related("author")
+        .select_related("author", "email")
         .prefetch_related("attachments")
         .order_by("created_at", "pk")
     )

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from supportal.accounts.models import Organization, Role, User
 from supportal.helpcenter.demo import load_demo_content
+from supportal.mail.demo import load_demo_mail
 from supportal.tickets.demo import load_demo_tickets
 
 DEMO_PASSWORD = "supportal-demo"  # noqa: S105 - printed for the person trying the demo
@@ -69,4 +70,5 @@ class Command(BaseCommand):
                 user.save(update_fields=["password"])
         load_demo_content()
         load_demo_tickets()
+        load_demo_mail()
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))

@@ -1,0 +1,140 @@
+"""Inbound mail ingestion speed: parse, store, thread, index, on SQLite and PostgreSQL.
+
+    python -m supportal.mail.bench_mail [--messages 10000] [--database sqlite|postgres|both]
+
+The messages are the real ones in ../shared/eval/mail (read in place), repeated until there are
+--messages of them, each copy with its own Message-ID and one of 500 senders, so every copy is
+new mail. They go through mail_ingest exactly as the pipe, IMAP and HTTP ways in do, into a fresh
+database (var/bench-mail.sqlite3, or the PostgreSQL database "supportal_bench_mail"), with
+uploads in a temporary folder. Reported: messages per second over the whole run and per tenth
+of it, the fates, and the process's resident memory after each tenth (it must stay flat).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+EVAL = ROOT.parent / "shared" / "eval" / "mail"
+SQLITE_PATH = ROOT / "var" / "bench-mail.sqlite3"
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+PG_NAME = "supportal_bench_mail"  # never "supportal" or "supportal_test": someone's data
+
+
+def out(line: str = "") -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def rss_mb() -> float:
+    try:
+        with open("/proc/self/statm") as handle:
+            pages = int(handle.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 1024 / 1024
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def setup(database: str) -> None:
+    if database == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+        SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+        os.environ["DATABASE_URL"] = f"sqlite:///{SQLITE_PATH}"
+    else:
+        import psycopg
+
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {PG_NAME}")
+        os.environ["DATABASE_URL"] = f"{PG_SERVER}/{PG_NAME}"
+    os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="supportal-bench-mail-")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "supportal.settings"
+    os.environ["LOG_LEVEL"] = "ERROR"
+    os.environ["MAIL_SENDER_HOURLY_LIMIT"] = "1000000"
+    os.environ.pop("REDIS_URL", None)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def corpus() -> list[bytes]:
+    files = [
+        EVAL / line.split("\t")[0]
+        for line in (EVAL / "MANIFEST.tsv").read_text().splitlines()[1:]
+        if line.strip()
+    ]
+    return [path.read_bytes() for path in files if path.suffix == ".eml"]
+
+
+_HEADER = re.compile(rb"^(message-id|from):[^\r\n]*\r?\n([ \t][^\r\n]*\r?\n)*", re.I | re.M)
+
+
+def variant(raw: bytes, n: int) -> bytes:
+    """The message as a new one: its own Message-ID and sender, the rest untouched."""
+    sep = b"\r\n\r\n" if b"\r\n\r\n" in raw else b"\n\n"
+    head, _sep, body = raw.partition(sep)
+    head = _HEADER.sub(b"", head + b"\n")
+    new = (
+        f"Message-ID: <bench-{n}@bench.test>\nFrom: Bench {n % 500} <sender{n % 500}@bench.test>\n"
+    ).encode()
+    return new + head.rstrip(b"\r\n") + sep + body
+
+
+def run(database: str, count: int) -> None:
+    setup(database)
+    from django.db import connection
+
+    from supportal.mail.models import InboundEmail, Mailbox
+    from supportal.mail.services import mail_ingest
+
+    mailbox = Mailbox.objects.create(address="help@bench.test", delivery=Mailbox.Delivery.PIPE)
+    messages = corpus()
+    out(f"\n{connection.vendor}: {count:,} messages from {len(messages)} real ones\n")
+    out("| messages | msgs/s (this tenth) | RSS MB |")
+    out("|---:|---:|---:|")
+    tenth = max(1, count // 10)
+    started = last = time.perf_counter()
+    for n in range(count):
+        mail_ingest(
+            raw=variant(messages[n % len(messages)], n),
+            mailbox=mailbox,
+            source=InboundEmail.Source.PIPE,
+        )
+        if (n + 1) % tenth == 0:
+            now = time.perf_counter()
+            out(f"| {n + 1:,} | {tenth / (now - last):.0f} | {rss_mb():.0f} |")
+            last = now
+    elapsed = time.perf_counter() - started
+    fates = Counter(InboundEmail.objects.values_list("fate", flat=True))
+    out(f"\n{connection.vendor}: {count / elapsed:.0f} messages/s over {elapsed:.1f} s; ")
+    out("fates: " + ", ".join(f"{fate} {n:,}" for fate, n in sorted(fates.items())))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--database", choices=("sqlite", "postgres", "both"), default="both")
+    args = parser.parse_args(argv)
+    if args.database != "both":
+        run(args.database, args.messages)
+        return
+    for database in ("sqlite", "postgres"):
+        command = [sys.executable, "-m", "supportal.mail.bench_mail", "--database", database]
+        subprocess.run([*command, "--messages", str(args.messages)], cwd=ROOT, check=False)  # noqa: S603
+
+
+if __name__ == "__main__":
+    main()
