@@ -173,4 +173,9 @@ def profile(request: HttpRequest) -> HttpResponse:
             response = HttpResponseRedirect(reverse("accounts:profile"))
         set_language_cookie(response, user.language)
         return response
-    return render(request, "accounts/profile.html", {"form": form})
+    # Imported here: accounts is below the email channel, which builds on it.
+    from supportal.mail.models import BouncingAddress
+
+    # Only the person can fix their mailbox; tell them we stopped mailing it.
+    bounce = BouncingAddress.objects.filter(email=user.email).first()
+    return render(request, "accounts/profile.html", {"form": form, "bounce": bounce})

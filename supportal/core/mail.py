@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
@@ -27,8 +28,35 @@ def _bodies(message: EmailMessage) -> tuple[str, str]:
     return text, html
 
 
+def _bouncing(recipients: Sequence[str]) -> dict[str, str]:
+    """The recipients whose address bounces for good, each with the reason recorded."""
+    # Imported here: core loads before (and without depending on) the email channel.
+    from supportal.mail.models import BouncingAddress
+
+    addresses = {recipient: parseaddr(recipient)[1].strip().lower() for recipient in recipients}
+    reasons = dict(
+        BouncingAddress.objects.filter(
+            email__in=set(addresses.values()), permanent=True
+        ).values_list("email", "reason")
+    )
+    return {
+        recipient: reasons[address] or "no reason recorded"
+        for recipient, address in addresses.items()
+        if address in reasons
+    }
+
+
+def _bounce_note(bouncing: dict[str, str]) -> str:
+    # A log line for admins on the Outbox page, like a transport error: not translated.
+    return "; ".join(f"{address} ({reason})" for address, reason in bouncing.items())
+
+
 class OutboxBackend(BaseEmailBackend):
-    """Django's EMAIL_BACKEND: stores each message as an OutboundEmail and queues delivery."""
+    """Django's EMAIL_BACKEND: stores each message as an OutboundEmail and queues delivery.
+
+    Addresses that bounce for good are left out of the envelope (the headers keep them); a
+    message with no one else to go to is kept as "suppressed" and never queued.
+    """
 
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         from supportal.core.tasks import deliver_email
@@ -38,17 +66,33 @@ class OutboxBackend(BaseEmailBackend):
             recipients = message.recipients()
             if not recipients:
                 continue
+            bouncing = _bouncing(recipients)
+            deliverable = [address for address in recipients if address not in bouncing]
+            if not deliverable:
+                status = OutboundEmail.Status.SUPPRESSED
+                note = "Held, every address bounces: " + _bounce_note(bouncing)
+            else:
+                status = (
+                    OutboundEmail.Status.PENDING
+                    if delivery_configured()
+                    else OutboundEmail.Status.HELD
+                )
+                note = (
+                    "Not sent to these addresses, which bounce: " + _bounce_note(bouncing)
+                    if bouncing
+                    else ""
+                )
             text, html = _bodies(message)
             row = OutboundEmail.objects.create(
                 from_email=message.from_email,
-                to="\n".join(recipients),
+                # A held message still shows whom it was for.
+                to="\n".join(deliverable or recipients),
                 subject=str(message.subject)[:998],
                 body_text=text,
                 body_html=html,
                 raw=message.message().as_bytes(linesep="\r\n"),
-                status=OutboundEmail.Status.PENDING
-                if delivery_configured()
-                else OutboundEmail.Status.HELD,
+                status=status,
+                last_error=note,
             )
             if row.status == OutboundEmail.Status.PENDING:
                 transaction.on_commit(lambda pk=row.pk: deliver_email(pk))

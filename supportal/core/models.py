@@ -21,6 +21,9 @@ class OutboundEmail(models.Model):
         SENT = "sent", _("Sent")
         HELD = "held", _("Kept here (delivery is not configured)")
         FAILED = "failed", _("Failed")
+        # Every recipient's address bounces for good: sending again would only bounce again
+        # and hurt our sender reputation. last_error says which address and why.
+        SUPPRESSED = "suppressed", _("Held: the address bounces")
 
     from_email = models.CharField(_("from"), max_length=320)
     to = models.TextField(_("to"), help_text=_("One address per line."))

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
+
+# RFC 3834: mail a program sends on its own. A person's words mailed on (an agent's reply)
+# carry no Auto-Submitted; an acknowledgement of the customer's mail is "auto-replied".
+AUTO_GENERATED = "auto-generated"
 
 
 def email_send(
@@ -16,23 +20,30 @@ def email_send(
     context: Mapping[str, Any],
     language: str,
     headers: Mapping[str, str] | None = None,
+    from_email: str | None = None,
+    auto_submitted: str | None = AUTO_GENERATED,
+    attachments: Sequence[tuple[str, bytes, str]] = (),
 ) -> None:
     """Renders `<template>_subject.txt`, `.txt` and `.html` in `language` and sends the message.
 
     Everything goes through EMAIL_BACKEND, which is the outbox: rows are written in the caller's
-    transaction and delivered after it commits.
+    transaction and delivered after it commits. `attachments` are (filename, bytes, type);
+    `auto_submitted=None` sends no Auto-Submitted header.
     """
     context = {**context, "SITE_URL": settings.SITE_URL}
     with translation.override(language):
         subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
         text = render_to_string(f"{template}.txt", context)
         html = render_to_string(f"{template}.html", {**context, "subject": subject})
+    extra = {"Auto-Submitted": auto_submitted} if auto_submitted else {}
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=from_email or settings.DEFAULT_FROM_EMAIL,
         to=[to],
-        headers={"Auto-Submitted": "auto-generated", **(headers or {})},
+        headers={**extra, **(headers or {})},
     )
     message.attach_alternative(html, "text/html")
+    for filename, content, mimetype in attachments:
+        message.attach(filename, content, mimetype)
     message.send()

@@ -92,7 +92,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "core/outbox.html",
-        {"page": page},
+        {"page": page, "suppressed": OutboundEmail.Status.SUPPRESSED},
     )
 
 
@@ -105,6 +105,7 @@ def outbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "core/outbox_detail.html",
         {
             "email": email,
+            "suppressed": OutboundEmail.Status.SUPPRESSED,
             "crumbs": [(_("Outbox"), reverse("core:outbox")), (email.subject, None)],
         },
     )

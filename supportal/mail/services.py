@@ -281,6 +281,8 @@ def _process(inbound: InboundEmail, parsed: ParsedMail, *, release: bool) -> Inb
         return _finish(inbound, Fate.SPAM, "spam_flag")
     if not release and _over_rate_limit(inbound, sender_email):
         return _finish(inbound, Fate.HELD, "rate_limited")
+    # A person wrote from this address, so it receives mail again.
+    BouncingAddress.objects.filter(email=normalize_email(sender_email)).delete()
     return _deliver(inbound, parsed)
 
 
@@ -520,6 +522,8 @@ def _append(
     ticket: Ticket,
     sender: User,
 ) -> InboundEmail:
+    # Stored before the reply so the notifications it sends answer this message's id.
+    reference = _reference(parsed, ticket)
     message = ticket_reply(
         ticket=ticket,
         author=sender,
@@ -527,13 +531,15 @@ def _append(
         attachments=content.files,
         channel=Channel.EMAIL,
     )
+    if reference is not None:
+        MessageReference.objects.filter(pk=reference.pk).update(ticket_message=message)
     if not sender.is_agent:
         followers = {ticket.requester.email, *ticket.cc.values_list("email", flat=True)}
         for email, name in _cc_addresses(parsed, followers | {sender.email}):
             user = user_for_email(email=email, name=name)
             TicketCC.objects.get_or_create(ticket=ticket, user=user)
             _event(ticket, sender, Channel.EMAIL, Kind.CC_ADDED, "cc", "", user.email)
-    _after_message(inbound, parsed, content, ticket, message)
+    _after_message(inbound, parsed, content, ticket, message, referenced=True)
     return _finish(inbound, Fate.APPENDED, "agent_reply" if sender.is_agent else "reply")
 
 
@@ -563,14 +569,18 @@ def _append_outside_note(
 
 
 def _after_message(
-    inbound: InboundEmail, parsed: ParsedMail, content: _Content, ticket: Ticket, message: Message
+    inbound: InboundEmail,
+    parsed: ParsedMail,
+    content: _Content,
+    ticket: Ticket,
+    message: Message,
+    *,
+    referenced: bool = False,
 ) -> None:
     """What every message that reached a request shares: its Message-ID for threading, the
     formatted and quoted parts for display, inline images, and a note on dropped files."""
-    if parsed.message_id:
-        MessageReference.objects.create(
-            message_id=parsed.message_id[:255], ticket=ticket, ticket_message=message
-        )
+    if not referenced:
+        _reference(parsed, ticket, message)
     inbound.ticket, inbound.ticket_message = ticket, message
     inbound.html = _rewrite_cids(content, message) if content.html else ""
     inbound.quoted_text = content.quoted_text
@@ -585,6 +595,16 @@ def _after_message(
         Message.objects.create(
             ticket=ticket, author=None, body=note, public=False, channel=Channel.EMAIL
         )
+
+
+def _reference(
+    parsed: ParsedMail, ticket: Ticket, message: Message | None = None
+) -> MessageReference | None:
+    if not parsed.message_id:
+        return None
+    return MessageReference.objects.create(
+        message_id=parsed.message_id[:255], ticket=ticket, ticket_message=message
+    )
 
 
 def _rewrite_cids(content: _Content, message: Message, html: str | None = None) -> str:

@@ -442,11 +442,15 @@ class Generator:
         adjectives = ["Blue", "Bright", "North", "Silver", "Golden", "Green", "Rapid", "Prime"]
         nouns = ["Harbor", "Peak", "Valley", "Bridge", "Forge", "Garden", "Signal", "Field"]
         orgs = [
-            (pk, f"{rng.choice(adjectives)} {rng.choice(nouns)} {pk}", rng.random() < 0.3,
+            (pk, f"{rng.choice(adjectives)} {rng.choice(nouns)} {pk}", rng.random() < 0.3, "",
              at(start + rng.random() * 86400 * 30))
             for pk in self.org_ids
         ]  # fmt: skip
-        _insert("accounts_organization", ("id", "name", "shares_requests", "created_at"), orgs)
+        _insert(
+            "accounts_organization",
+            ("id", "name", "shares_requests", "email_domains", "created_at"),
+            orgs,
+        )
         self._count("organizations", len(orgs))
 
         password = make_password(None)

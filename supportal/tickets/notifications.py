@@ -1,14 +1,13 @@
 """Notification mail about requests, in each recipient's language, through the outbox.
 
-Every message carries Reply-To, a stable thread id in In-Reply-To/References
-(<request-1042@host>) and "[#1042]" in the subject, so the email channel can thread replies.
+Every message comes from the request's support address, carries Reply-To with the request's
+number (support+1042@host), a Message-ID recorded for the request, In-Reply-To/References that
+thread it (supportal.mail.outbound) and "[#1042]" in the subject, so replies find their request.
 """
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterable
-from urllib.parse import urlsplit
+from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.urls import reverse
@@ -17,26 +16,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from supportal.accounts.models import User
-from supportal.core.services import email_send
+from supportal.core.services import AUTO_GENERATED
+from supportal.mail import outbound
 from supportal.tickets.models import Message, Status, Ticket
 
 
-def _host() -> str:
-    return urlsplit(settings.SITE_URL).hostname or "localhost"
-
-
 def thread_id(ticket: Ticket) -> str:
-    return f"<request-{ticket.pk}@{_host()}>"
-
-
-def _headers(ticket: Ticket) -> dict[str, str]:
-    return {
-        "Reply-To": settings.REPLY_TO_EMAIL,
-        "Message-ID": f"<request-{ticket.pk}-{secrets.token_hex(8)}@{_host()}>",
-        "In-Reply-To": thread_id(ticket),
-        "References": thread_id(ticket),
-        "X-Supportal-Request": str(ticket.pk),
-    }
+    return f"<{outbound.thread_root(ticket.pk)}>"
 
 
 def _request_url(ticket: Ticket, user: User) -> str:
@@ -53,15 +39,22 @@ def _send(
     message: Message | None = None,
     path: tuple[str, list[object]] | None = None,
     exclude: User | None = None,
+    auto_submitted: str | None = AUTO_GENERATED,
+    files: Sequence[tuple[str, bytes, str]] = (),
+    skipped_files: Sequence[str] = (),
 ) -> None:
     """`subject` and `intro` are msgids translated per recipient, formatted with the ticket."""
     seen: set[int] = set()
+    thread: outbound.Thread | None = None
     for user in recipients:
         if user is None or user.pk in seen or (exclude and user.pk == exclude.pk):
             continue
         if not user.is_active:
             continue
         seen.add(user.pk)
+        if thread is None:
+            # Read once, so every recipient's copy answers the same message.
+            thread = outbound.thread_for(ticket)
         with translation.override(user.language):
             values = {"number": ticket.pk, "subject": ticket.subject}
             context = {
@@ -71,16 +64,20 @@ def _send(
                 "recipient": user,
                 "message": message,
                 "author_name": (message.author.name if message and message.author else ""),
+                "skipped_files": skipped_files,
                 "url": (settings.SITE_URL + reverse(path[0], args=path[1]))
                 if path
                 else _request_url(ticket, user),
             }
-            email_send(
+            outbound.ticket_email_send(
+                thread=thread,
                 to=user.email,
                 template="tickets/email/update",
                 context=context,
                 language=user.language,
-                headers=_headers(ticket),
+                message=message,
+                auto_submitted=auto_submitted,
+                attachments=files,
             )
 
 
@@ -99,10 +96,12 @@ def request_received(ticket: Ticket, access_token: str | None = None) -> None:
             "will reply as soon as we can."
         ),
         path=path,
+        auto_submitted=outbound.AUTO_REPLIED,
     )
 
 
 def agent_replied(ticket: Ticket, message: Message) -> None:
+    files, skipped = outbound.message_files(message)
     _send(
         _followers(ticket),
         ticket,
@@ -110,6 +109,10 @@ def agent_replied(ticket: Ticket, message: Message) -> None:
         intro=gettext_noop("There is a new reply to your request #%(number)d."),
         message=message,
         exclude=message.author,
+        # Written by a person: the customer's own autoresponder may answer it.
+        auto_submitted=None,
+        files=files,
+        skipped_files=skipped,
     )
 
 

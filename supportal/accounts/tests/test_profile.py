@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from supportal.mail.models import BouncingAddress
 from supportal.test import Personas
 
 
@@ -49,3 +50,32 @@ class ProfileTests:
     def test_it_asks_visitors_to_sign_in(self, client: Client, db: None) -> None:
         response = client.get("/en/accounts/profile/")
         assert response["Location"] == "/en/accounts/login/?next=/en/accounts/profile/"
+
+    def test_it_tells_the_person_when_our_mail_to_them_bounces(
+        self, client: Client, personas: Personas
+    ) -> None:
+        BouncingAddress.objects.create(
+            email=personas.customer.email, permanent=True, reason="550 5.1.1 User unknown"
+        )
+        client.force_login(personas.customer)
+        html = client.get("/en/accounts/profile/").content.decode()
+        assert "Our emails to you bounce" in html
+        assert f"Mail to {personas.customer.email} bounces, so we have stopped sending" in html
+        assert "The mail server said: 550 5.1.1 User unknown" in html
+
+    def test_it_tells_the_person_when_our_mail_to_them_was_delayed(
+        self, client: Client, personas: Personas
+    ) -> None:
+        BouncingAddress.objects.create(email=personas.customer.email, permanent=False)
+        client.force_login(personas.customer)
+        html = client.get("/en/accounts/profile/").content.decode()
+        assert "Our emails to you were delayed" in html
+        assert "The mail server said" not in html
+
+    def test_it_says_nothing_about_someone_elses_bounces(
+        self, client: Client, personas: Personas
+    ) -> None:
+        BouncingAddress.objects.create(email=personas.colleague.email, permanent=True)
+        client.force_login(personas.customer)
+        html = client.get("/en/accounts/profile/").content.decode()
+        assert "Our emails to you" not in html

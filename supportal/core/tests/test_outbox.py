@@ -16,6 +16,7 @@ from supportal.core.models import OutboundEmail
 from supportal.core.services import email_send
 from supportal.core.tasks import deliver_email, retry_outbox
 from supportal.lib.net import free_port
+from supportal.mail.models import BouncingAddress
 from supportal.test import Personas
 
 
@@ -135,6 +136,22 @@ class OutboxPageTests:
         assert "user2@example.test" in html
         assert "Email delivery is not configured" in html
         assert len(few) == len(many) <= 6
+
+    def test_it_shows_mail_held_for_a_bouncing_address_with_the_reason(
+        self, client: Client, personas: Personas
+    ) -> None:
+        BouncingAddress.objects.create(
+            email="gone@example.test", permanent=True, reason="550 5.1.1 User unknown"
+        )
+        row = queue_one(to="gone@example.test")
+        assert row.status == OutboundEmail.Status.SUPPRESSED
+        client.force_login(personas.admin)
+        listing = client.get("/en/manage/outbox/").content.decode()
+        assert "Held: the address bounces" in listing
+        assert "gone@example.test (550 5.1.1 User unknown)" in listing
+        detail = client.get(f"/en/manage/outbox/{row.pk}/").content.decode()
+        assert "Why it is held" in detail
+        assert "gone@example.test (550 5.1.1 User unknown)" in detail
 
     def test_it_paginates(self, client: Client, personas: Personas) -> None:
         for i in range(51):

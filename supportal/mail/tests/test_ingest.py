@@ -172,6 +172,16 @@ class ThreadingTests:
         )
         assert reply.ticket_id == first.ticket_id
 
+    def test_our_mail_about_an_emailed_reply_answers_that_email(self, personas: Personas) -> None:
+        from email import message_from_bytes
+
+        ticket = make_ticket(personas.customer, group=personas.support)
+        ticket_update(ticket=ticket, actor=personas.agent, changes=Changes(assignee=personas.agent))
+        raw = email(subject=f"Re: [#{ticket.pk}]", message_id="<reply-7@acme.test>")
+        ingest(raw, make_mailbox())
+        mail = OutboundEmail.objects.filter(to=personas.agent.email).latest("pk")
+        assert message_from_bytes(bytes(mail.raw))["In-Reply-To"] == "<reply-7@acme.test>"
+
     def test_the_number_in_the_reply_address_joins_for_the_requester(
         self, personas: Personas
     ) -> None:
@@ -262,9 +272,7 @@ class NoiseTests:
             {"Precedence": "junk"},
         ]
         for headers in variants:
-            row = ingest(
-                email(subject=f"Out of office: [#{ticket.pk}]", headers=headers), mailbox
-            )
+            row = ingest(email(subject=f"Out of office: [#{ticket.pk}]", headers=headers), mailbox)
             assert row.fate == Fate.IGNORED, headers
             assert row.ticket_id is None
         ticket.refresh_from_db()
@@ -291,6 +299,11 @@ class NoiseTests:
         make_ticket(personas.customer)
         held = OutboundEmail.objects.get(to="casey@acme.test")
         assert held.status == OutboundEmail.Status.SUPPRESSED
+
+    def test_mail_written_from_a_bouncing_address_clears_it(self, personas: Personas) -> None:
+        BouncingAddress.objects.create(email="casey@acme.test", permanent=True, reason="550")
+        ingest(email(), make_mailbox())
+        assert not BouncingAddress.objects.exists()
 
     def test_mail_from_our_own_address_is_ignored(self, personas: Personas) -> None:
         row = ingest(email(sender="help@support.test"), make_mailbox())

@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from supportal.mail.models import BouncingAddress
 from supportal.test import Personas, make_ticket, session_queries
 from supportal.tickets.models import (
     Attachment,
@@ -152,8 +153,8 @@ class RequestPageTests:
         client.force_login(personas.agent)
         client.get(url(ticket))  # warm the per-process caches (site notice)
         # session, user, ticket, messages, attachments, custom fields, types, groups, agents,
-        # field values, tags, events, cc, links, other requests
-        expected = session_queries() + 14
+        # field values, tags, events, cc, links, other requests, the requester's bounces
+        expected = session_queries() + 15
         with django_assert_num_queries(expected):
             assert client.get(url(ticket)).status_code == 200
         for number in range(5):
@@ -359,3 +360,36 @@ class FieldsPanelTests:
         event = TicketEvent.objects.get(ticket=ticket, field="assignee")
         assert event.new_value == str(personas.agent.pk)
         assert "Assigned to you." in client.get(url(ticket)).content.decode()
+
+
+class RequesterBounceTests:
+    def test_it_says_when_mail_to_the_requester_bounces_for_good(
+        self, client: Client, personas: Personas
+    ) -> None:
+        ticket = make_ticket(personas.customer, group=personas.support)
+        BouncingAddress.objects.create(
+            email=personas.customer.email, permanent=True, reason="550 5.1.1 User unknown"
+        )
+        client.force_login(personas.agent)
+        page = client.get(url(ticket)).content.decode()
+        assert "This address bounces:</strong> 550 5.1.1 User unknown" in page
+        assert "Mail to this address bounces; we stopped sending to it." in page
+
+    def test_it_says_when_mail_to_the_requester_was_delayed(
+        self, client: Client, personas: Personas
+    ) -> None:
+        ticket = make_ticket(personas.customer, group=personas.support)
+        BouncingAddress.objects.create(
+            email=personas.customer.email, permanent=False, reason="452 4.2.2 Mailbox full"
+        )
+        client.force_login(personas.agent)
+        page = client.get(url(ticket)).content.decode()
+        assert "This address bounces:</strong> 452 4.2.2 Mailbox full" in page
+        assert "Recent mail to this address was delayed." in page
+        assert "we stopped sending to it" not in page
+
+    def test_it_says_nothing_when_mail_arrives(self, client: Client, personas: Personas) -> None:
+        ticket = make_ticket(personas.customer, group=personas.support)
+        BouncingAddress.objects.create(email=personas.colleague.email, permanent=True)
+        client.force_login(personas.agent)
+        assert "This address bounces" not in client.get(url(ticket)).content.decode()

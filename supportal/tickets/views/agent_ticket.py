@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from supportal.accounts.access import agent_required_hidden
 from supportal.accounts.models import User
+from supportal.mail.models import BouncingAddress
 from supportal.tickets import selectors, services
 from supportal.tickets.access import get_ticket_for
 from supportal.tickets.agent_forms import (
@@ -186,7 +187,7 @@ def page_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> dict[str
     """Everything the request page shows; `forms` replaces a blank form with a bound one."""
     conversation = list(
         Message.objects.filter(ticket=ticket)
-        .select_related("author")
+        .select_related("author", "email")
         .prefetch_related("attachments")
         .order_by("created_at", "pk")
     )
@@ -227,6 +228,8 @@ def page_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> dict[str
             .exclude(pk=ticket.pk)
             .order_by("-updated_at", "-id")[:5]
         ),
+        # Agents should know before they reply that the customer may never read it.
+        "requester_bounce": BouncingAddress.objects.filter(email=ticket.requester.email).first(),
         "history": entries,
         "history_more": more,
         "crumbs": [(_("Inbox"), selectors.view_url(view)), (f"#{ticket.pk}", None)],
