@@ -7,6 +7,7 @@ from django.urls import include, path
 from supportal.core import views as core_views
 from supportal.helpcenter import media_views as helpcenter_media_views
 from supportal.helpcenter import views as helpcenter_views
+from supportal.mail.views import inbound as mail_inbound_views
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
@@ -16,6 +17,8 @@ urlpatterns = [
     path("robots.txt", helpcenter_views.robots_txt, name="robots_txt"),
     path("sitemap.xml", helpcenter_views.sitemap, name="sitemap"),
     path("media/<path:path>", helpcenter_media_views.serve_media, name="media"),
+    # Mail services post inbound messages here; the secret in the URL is the credential.
+    path("mail/inbound/<str:token>", mail_inbound_views.inbound, name="mail_inbound"),
 ]
 
 urlpatterns += i18n_patterns(
@@ -25,6 +28,7 @@ urlpatterns += i18n_patterns(
     path("agent/help/", include("supportal.helpcenter.agent_urls")),
     path("requests/", include("supportal.tickets.urls")),
     path("agent/", include("supportal.tickets.agent_urls")),
+    path("agent/manage/mail/", include("supportal.mail.urls")),
     prefix_default_language=True,
 )
 

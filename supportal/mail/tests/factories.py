@@ -20,7 +20,9 @@ def make_mailbox(
     group: Group | None = None,
     delivery: str = Mailbox.Delivery.PIPE,
 ) -> Mailbox:
-    return Mailbox.objects.create(address=address, name=name, group=group, delivery=delivery)
+    return Mailbox.objects.create(
+        address=address.lower(), name=name, group=group, delivery=delivery
+    )
 
 
 def email(
