@@ -350,12 +350,12 @@ class OnceTests:
     def test_a_failure_is_kept_and_can_be_processed_after_a_fix(
         self, personas: Personas, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        from supportal.mail import services
+        from supportal.mail.services import delivery
 
         def broken(*args: Any, **kwargs: Any) -> None:
             raise RuntimeError("bug in the request form code")
 
-        monkeypatch.setattr(services, "_ticket_create", broken)
+        monkeypatch.setattr(delivery, "_ticket_create", broken)
         mailbox = make_mailbox()
         row = ingest(email(), mailbox)
         assert row.fate == Fate.FAILED

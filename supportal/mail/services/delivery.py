@@ -1,10 +1,4 @@
-"""Inbound email: every way in (IMAP, pipe, HTTP) calls mail_ingest.
-
-mail_ingest stores the raw bytes and an InboundEmail row first, in their own transaction, so
-nothing received is ever lost; then inbound_process decides the message's fate (a new request,
-a reply to one, ignored noise, held, spam, rejected) in a second transaction. A failure while
-processing leaves the stored row as "failed" with the reason: an admin can process it again from
-the mail log after a fix, and the messages after it go on.
+"""What a processed message becomes: threading to its request, a new request or a reply.
 
 Threading, strongest first: a Message-ID we sent or received for a request, named in
 In-Reply-To/References; then the request number in the address we were written to
@@ -14,80 +8,32 @@ that request, so a guessed number cannot add to someone else's conversation.
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from supportal.accounts.models import Organization, User, normalize_email
 from supportal.lib import mailtext
-from supportal.lib.mime import MailAttachment, ParsedMail, parse_message
-from supportal.mail.models import (
-    BouncingAddress,
-    InboundEmail,
-    Mailbox,
-    MessageReference,
-    TicketMailbox,
-)
+from supportal.lib.mime import MailAttachment, ParsedMail
+from supportal.mail.models import InboundEmail, MessageReference, TicketMailbox
+from supportal.mail.services.addresses import PLUS_NUMBER, base_address, our_addresses
 from supportal.tickets import attachments as attachment_checks
 from supportal.tickets import notifications, search
 from supportal.tickets.models import Attachment, Channel, Message, Status, Ticket, TicketCC
-from supportal.tickets.services import (
-    access_link_create,
-    ticket_link,
-    ticket_reply,
-    user_for_email,
-)
-from supportal.tickets.services.common import Kind, _event
+from supportal.tickets.services import access_link_create, ticket_link, ticket_reply, user_for_email
+from supportal.tickets.services.common import Kind, _event, _store_attachments
 from supportal.tickets.services.tickets import _ticket_create
 
-logger = logging.getLogger(__name__)
-
 Fate = InboundEmail.Fate
-
-# Reason codes stored on InboundEmail.reason, and what the mail log says for each.
-REASONS: dict[str, str] = {
-    "new_request": gettext_lazy("A new request was made from it."),
-    "follow_up": gettext_lazy(
-        "It answered a closed or merged request, so a follow-up request was made."
-    ),
-    "reply": gettext_lazy("It was added to the request as a reply."),
-    "agent_reply": gettext_lazy("An agent answered by email; it was added as their public reply."),
-    "outside_note": gettext_lazy(
-        "It answered our email but the sender is not on the request, so it was added as an "
-        "internal note."
-    ),
-    "bounce": gettext_lazy("A bounce (delivery failure report): no request, no answer."),
-    "complaint": gettext_lazy("A spam complaint report: no request, no answer."),
-    "auto_reply": gettext_lazy("An automatic reply (out of office, read receipt): ignored."),
-    "bulk": gettext_lazy("Bulk or mailing-list mail: ignored."),
-    "mailer_daemon": gettext_lazy("Sent by a mail server, not a person: ignored."),
-    "from_us": gettext_lazy("Sent from one of our own support addresses: ignored to avoid a loop."),
-    "too_large": gettext_lazy("Larger than the limit for incoming mail."),
-    "no_sender": gettext_lazy("It has no readable sender address."),
-    "rate_limited": gettext_lazy(
-        "The sender wrote too many messages within an hour; held until an admin processes it."
-    ),
-    "spam_flag": gettext_lazy("The mail server marked it as spam."),
-    "error": gettext_lazy("Processing failed; it can be processed again after a fix."),
-}
-
 _SUBJECT_NUMBER = re.compile(r"\[#(\d{1,12})\]")
-_PLUS_NUMBER = re.compile(r"^(?P<local>[^+@]+)\+(?P<number>\d{1,12})@(?P<domain>.+)$")
 _MAX_CC = 20
-HEAD_BYTES = 256 * 1024
 
 
 def _site_host() -> str:
@@ -100,222 +46,6 @@ def _thread_root_number(message_id: str) -> int | None:
     if match and match.group(2).lower() == _site_host().lower():
         return int(match.group(1))
     return None
-
-
-def _dedupe_key(parsed: ParsedMail, raw: bytes) -> str:
-    basis = parsed.message_id.encode() if parsed.message_id else raw
-    return hashlib.sha256(basis).hexdigest()
-
-
-# --- Storing -----------------------------------------------------------------------------------
-
-
-def inbound_seen_uid(*, mailbox: Mailbox, uidvalidity: int, uid: int) -> bool:
-    return InboundEmail.objects.filter(
-        mailbox=mailbox, imap_uidvalidity=uidvalidity, imap_uid=uid
-    ).exists()
-
-
-def mailbox_for_addresses(addresses: list[str]) -> Mailbox | None:
-    """The support address a message was written to: its own address or a plus-address."""
-    wanted = [_base_address(normalize_email(address)) for address in addresses]
-    if not wanted:
-        return None
-    found = {m.address.lower(): m for m in Mailbox.objects.filter(address__in=wanted)}
-    return next((found[a] for a in wanted if a in found), None)
-
-
-def _too_large(raw: bytes) -> bool:
-    return len(raw) > settings.MAIL_MAX_MB * 1024 * 1024 or raw.startswith(
-        b"X-Supportal-Truncated:"
-    )
-
-
-def _existing(mailbox: Mailbox | None, key: str, uid: int | None, uidvalidity: int | None):  # type: ignore[no-untyped-def]
-    rows = InboundEmail.objects.filter(mailbox=mailbox)
-    row = rows.filter(dedupe_key=key).first()
-    if row is None and uid is not None:
-        row = rows.filter(imap_uidvalidity=uidvalidity, imap_uid=uid).first()
-    return row
-
-
-def mail_ingest(
-    *,
-    raw: bytes,
-    mailbox: Mailbox | None,
-    source: str,
-    imap_uid: int | None = None,
-    imap_uidvalidity: int | None = None,
-) -> InboundEmail:
-    """Stores the message (raw file and mail-log row, committed), then processes it.
-
-    Idempotent: the same message again for the same mailbox (same Message-ID, the same bytes
-    when it has none, or the same IMAP UID) returns the stored row, with `duplicate` set, and
-    changes nothing. Never raises for bad mail; only when the database or storage fails."""
-    oversize = _too_large(raw)
-    if oversize:
-        raw = raw[:HEAD_BYTES]  # keep the headers for the log; the rest is not stored
-    parsed = parse_message(raw)
-    if mailbox is None:
-        mailbox = mailbox_for_addresses(
-            [*parsed.recipients_hint, *(a.email for a in [*parsed.to, *parsed.cc])]
-        )
-    key = _dedupe_key(parsed, raw)
-    existing = _existing(mailbox, key, imap_uid, imap_uidvalidity)
-    if existing is not None:
-        existing.duplicate = True  # type: ignore[attr-defined]
-        return existing
-    inbound = InboundEmail(
-        mailbox=mailbox,
-        source=source,
-        message_id=parsed.message_id[:255],
-        dedupe_key=key,
-        imap_uid=imap_uid,
-        imap_uidvalidity=imap_uidvalidity,
-        size=len(raw),
-        sender=(parsed.sender.email if parsed.sender else "")[:254],
-        subject=parsed.subject[:998],
-    )
-    inbound.raw.save("message.eml", ContentFile(raw), save=False)
-    try:
-        with transaction.atomic():
-            inbound.save()
-    except IntegrityError:
-        # Another process stored the same message a moment ago.
-        inbound.raw.delete(save=False)
-        existing = _existing(mailbox, key, imap_uid, imap_uidvalidity)
-        if existing is None:
-            raise
-        existing.duplicate = True  # type: ignore[attr-defined]
-        return existing
-    inbound.duplicate = False  # type: ignore[attr-defined]
-    if oversize:
-        _finish(inbound, Fate.REJECTED, "too_large", _oversize_detail())
-        return inbound
-    return inbound_process(inbound=inbound, parsed=parsed)
-
-
-def _oversize_detail() -> str:
-    return _("Only the first %(kb)d KB were kept; the limit is %(mb)d MB.") % {
-        "kb": HEAD_BYTES // 1024,
-        "mb": settings.MAIL_MAX_MB,
-    }
-
-
-def _read_raw(inbound: InboundEmail) -> bytes:
-    with inbound.raw.open("rb") as handle:
-        return handle.read()
-
-
-def inbound_reprocess(*, inbound: InboundEmail, actor: User | None) -> InboundEmail:
-    """Processes a failed, rejected or held message again (held ones pass the rate limit)."""
-    if inbound.ticket_message_id:
-        return inbound  # it already made its request
-    return inbound_process(inbound=inbound, release=True)
-
-
-def inbound_release(*, inbound: InboundEmail, actor: User | None) -> InboundEmail:
-    """An agent says a message marked as spam is not spam: it is processed as usual."""
-    if inbound.fate != Fate.SPAM:
-        return inbound
-    return inbound_process(inbound=inbound, release=True)
-
-
-# --- Processing --------------------------------------------------------------------------------
-
-
-def _finish(inbound: InboundEmail, fate: str, reason: str, detail: str = "") -> InboundEmail:
-    inbound.fate, inbound.reason, inbound.detail = fate, reason, detail
-    inbound.processed_at = timezone.now()
-    inbound.attempts += 1
-    inbound.save(
-        update_fields=[
-            "fate",
-            "reason",
-            "detail",
-            "processed_at",
-            "attempts",
-            "ticket",
-            "ticket_message",
-            "html",
-            "quoted_text",
-            "quoted_html",
-            "remote_images_removed",
-        ]
-    )
-    return inbound
-
-
-def inbound_process(
-    *, inbound: InboundEmail, parsed: ParsedMail | None = None, release: bool = False
-) -> InboundEmail:
-    """Decides what a stored message becomes. Never raises for bad mail: an unexpected error is
-    recorded on the row as "failed"; a database outage propagates (the caller retries)."""
-    try:
-        with transaction.atomic():
-            if parsed is None:
-                parsed = parse_message(_read_raw(inbound))
-            return _process(inbound, parsed, release=release)
-    except (OperationalError, InterfaceError):
-        raise
-    except Exception as error:  # any other bug or surprise in one message must not stop the rest
-        logger.warning("inbound email %s failed: %r", inbound.pk, error)
-        inbound.refresh_from_db()
-        return _finish(inbound, Fate.FAILED, "error", f"{type(error).__name__}: {error}"[:2000])
-
-
-def _process(inbound: InboundEmail, parsed: ParsedMail, *, release: bool) -> InboundEmail:
-    if inbound.size > settings.MAIL_MAX_MB * 1024 * 1024:
-        return _finish(inbound, Fate.REJECTED, "too_large", _oversize_detail())
-    if parsed.auto_kind:
-        if parsed.bounce is not None:
-            _record_bounce(parsed)
-        detail = parsed.bounce.diagnostic if parsed.bounce else ""
-        return _finish(inbound, Fate.IGNORED, parsed.auto_kind, detail)
-    if parsed.sender is None or "@" not in parsed.sender.email:
-        return _finish(inbound, Fate.REJECTED, "no_sender")
-    sender_email = parsed.sender.email
-    if mailbox_for_addresses([sender_email]) is not None:
-        return _finish(inbound, Fate.IGNORED, "from_us")
-    if parsed.is_spam and not release:
-        return _finish(inbound, Fate.SPAM, "spam_flag")
-    if not release and _over_rate_limit(inbound, sender_email):
-        return _finish(inbound, Fate.HELD, "rate_limited")
-    # A person wrote from this address, so it receives mail again.
-    BouncingAddress.objects.filter(email=normalize_email(sender_email)).delete()
-    return _deliver(inbound, parsed)
-
-
-def _record_bounce(parsed: ParsedMail) -> None:
-    bounce = parsed.bounce
-    if bounce is None:
-        return
-    now = timezone.now()
-    for email in {normalize_email(r) for r in bounce.recipients if "@" in r}:
-        if mailbox_for_addresses([email]) is not None:
-            continue  # never mark our own address
-        row, created = BouncingAddress.objects.get_or_create(
-            email=email[:254],
-            defaults={"permanent": bounce.permanent, "reason": bounce.diagnostic[:500]},
-        )
-        if not created:
-            row.bounces += 1
-            row.permanent = row.permanent or bounce.permanent
-            row.reason = bounce.diagnostic[:500] or row.reason
-            row.last_bounce_at = now
-            row.save(update_fields=["bounces", "permanent", "reason", "last_bounce_at"])
-
-
-def _over_rate_limit(inbound: InboundEmail, sender: str) -> bool:
-    since = timezone.now() - timedelta(hours=1)
-    recent = (
-        InboundEmail.objects.filter(
-            sender=sender, received_at__gte=since, fate__in=(Fate.CREATED, Fate.APPENDED)
-        )
-        .exclude(pk=inbound.pk)
-        .count()
-    )
-    return recent >= settings.MAIL_SENDER_HOURLY_LIMIT
 
 
 # --- Threading ---------------------------------------------------------------------------------
@@ -342,9 +72,9 @@ def _find_ticket(parsed: ParsedMail) -> _Match | None:
             if ticket is not None:
                 return _Match(ticket, strong=True)
     numbers: list[int] = []
-    ours = {address.lower() for address in Mailbox.objects.values_list("address", flat=True)}
+    ours = our_addresses()
     for address in [*parsed.recipients_hint, *(a.email for a in [*parsed.to, *parsed.cc])]:
-        match = _PLUS_NUMBER.match(address)
+        match = PLUS_NUMBER.match(address)
         # Only our own plus-addresses: a customer's bob+1@example.com names no request.
         if match and f"{match['local']}@{match['domain']}" in ours:
             numbers.append(int(match["number"]))
@@ -441,26 +171,21 @@ def _organization_for(email: str) -> Organization | None:
     return None
 
 
-def _base_address(email: str) -> str:
-    match = _PLUS_NUMBER.match(email)
-    return f"{match['local']}@{match['domain']}" if match else email
-
-
 def _cc_addresses(parsed: ParsedMail, exclude: set[str]) -> list[tuple[str, str]]:
     """Other people the customer wrote to: they become CCs. Never our own addresses."""
-    ours = {address.lower() for address in Mailbox.objects.values_list("address", flat=True)}
+    ours = our_addresses()
     seen = set(exclude)
     wanted: list[tuple[str, str]] = []
     for address in [*parsed.to, *parsed.cc]:
         email = normalize_email(address.email)
-        if "@" not in email or email in seen or _base_address(email) in ours:
+        if "@" not in email or email in seen or base_address(email) in ours:
             continue
         seen.add(email)
         wanted.append((email, address.name))
     return wanted[:_MAX_CC]
 
 
-def _deliver(inbound: InboundEmail, parsed: ParsedMail) -> InboundEmail:
+def deliver(inbound: InboundEmail, parsed: ParsedMail) -> tuple[str, str]:
     sender = User.objects.filter(email=normalize_email(parsed.sender.email)).first()  # type: ignore[union-attr]
     match = _find_ticket(parsed)
     content = _content(parsed)
@@ -482,7 +207,7 @@ def _create(
     parsed: ParsedMail,
     content: _Content,
     follow_up_of: Ticket | None = None,
-) -> InboundEmail:
+) -> tuple[str, str]:
     requester = _requester(parsed)
     cc = [
         user_for_email(email=email, name=name)
@@ -507,7 +232,7 @@ def _create(
     _after_message(inbound, parsed, content, ticket, message)
     token = access_link_create(ticket=ticket, user=requester) if _needs_link(requester) else None
     notifications.request_received(ticket, access_token=token)
-    return _finish(inbound, Fate.CREATED, "follow_up" if follow_up_of else "new_request")
+    return Fate.CREATED, "follow_up" if follow_up_of else "new_request"
 
 
 def _needs_link(user: User) -> bool:
@@ -521,7 +246,7 @@ def _append(
     content: _Content,
     ticket: Ticket,
     sender: User,
-) -> InboundEmail:
+) -> tuple[str, str]:
     # Stored before the reply so the notifications it sends answer this message's id.
     reference = _reference(parsed, ticket)
     message = ticket_reply(
@@ -540,12 +265,12 @@ def _append(
             TicketCC.objects.get_or_create(ticket=ticket, user=user)
             _event(ticket, sender, Channel.EMAIL, Kind.CC_ADDED, "cc", "", user.email)
     _after_message(inbound, parsed, content, ticket, message, referenced=True)
-    return _finish(inbound, Fate.APPENDED, "agent_reply" if sender.is_agent else "reply")
+    return Fate.APPENDED, "agent_reply" if sender.is_agent else "reply"
 
 
 def _append_outside_note(
     inbound: InboundEmail, parsed: ParsedMail, content: _Content, ticket: Ticket
-) -> InboundEmail:
+) -> tuple[str, str]:
     """Someone not on the request answered our mail (it was forwarded to them): agents see it
     as an internal note and decide; the customer and the sender are told nothing."""
     author = _requester(parsed)
@@ -558,14 +283,12 @@ def _append_outside_note(
         channel=Channel.EMAIL,
         created_at=now,
     )
-    from supportal.tickets.services.common import _store_attachments
-
     _store_attachments(ticket, message, content.files, author)
     _event(ticket, author, Channel.EMAIL, Kind.NOTED, "message", "", message.pk, now)
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
     search.index_ticket(ticket)
     _after_message(inbound, parsed, content, ticket, message)
-    return _finish(inbound, Fate.APPENDED, "outside_note")
+    return Fate.APPENDED, "outside_note"
 
 
 def _after_message(
@@ -622,14 +345,3 @@ def _rewrite_cids(content: _Content, message: Message, html: str | None = None) 
             )
             html = html.replace(f'"cid:{content_id}"', f'"{url}"')
     return html
-
-
-__all__ = [
-    "REASONS",
-    "inbound_process",
-    "inbound_release",
-    "inbound_reprocess",
-    "inbound_seen_uid",
-    "mail_ingest",
-    "mailbox_for_addresses",
-]

@@ -1,0 +1,268 @@
+"""Inbound email: every way in (IMAP, pipe, HTTP) calls mail_ingest.
+
+mail_ingest stores the raw bytes and an InboundEmail row first, in their own transaction, so
+nothing received is ever lost; then inbound_process decides the message's fate (a new request,
+a reply to one, ignored noise, held, spam, rejected) in a second transaction. A failure while
+processing leaves the stored row as "failed" with the reason: an admin can process it again from
+the mail log after a fix, and the messages after it go on. What a message that passes the
+checks becomes (threading, a new request or a reply) is delivery.py's part.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from supportal.accounts.models import User, normalize_email
+from supportal.lib.mime import ParsedMail, parse_message
+from supportal.mail.models import BouncingAddress, InboundEmail, Mailbox
+from supportal.mail.services.addresses import mailbox_for_addresses
+from supportal.mail.services.delivery import deliver
+
+logger = logging.getLogger(__name__)
+
+Fate = InboundEmail.Fate
+
+# Reason codes stored on InboundEmail.reason, and what the mail log says for each.
+REASONS: dict[str, str] = {
+    "new_request": gettext_lazy("A new request was made from it."),
+    "follow_up": gettext_lazy(
+        "It answered a closed or merged request, so a follow-up request was made."
+    ),
+    "reply": gettext_lazy("It was added to the request as a reply."),
+    "agent_reply": gettext_lazy("An agent answered by email; it was added as their public reply."),
+    "outside_note": gettext_lazy(
+        "It answered our email but the sender is not on the request, so it was added as an "
+        "internal note."
+    ),
+    "bounce": gettext_lazy("A bounce (delivery failure report): no request, no answer."),
+    "complaint": gettext_lazy("A spam complaint report: no request, no answer."),
+    "auto_reply": gettext_lazy("An automatic reply (out of office, read receipt): ignored."),
+    "bulk": gettext_lazy("Bulk or mailing-list mail: ignored."),
+    "mailer_daemon": gettext_lazy("Sent by a mail server, not a person: ignored."),
+    "from_us": gettext_lazy("Sent from one of our own support addresses: ignored to avoid a loop."),
+    "too_large": gettext_lazy("Larger than the limit for incoming mail."),
+    "no_sender": gettext_lazy("It has no readable sender address."),
+    "rate_limited": gettext_lazy(
+        "The sender wrote too many messages within an hour; held until an admin processes it."
+    ),
+    "spam_flag": gettext_lazy("The mail server marked it as spam."),
+    "error": gettext_lazy("Processing failed; it can be processed again after a fix."),
+}
+
+HEAD_BYTES = 256 * 1024
+
+
+def _dedupe_key(parsed: ParsedMail, raw: bytes) -> str:
+    basis = parsed.message_id.encode() if parsed.message_id else raw
+    return hashlib.sha256(basis).hexdigest()
+
+
+# --- Storing -----------------------------------------------------------------------------------
+
+
+def inbound_seen_uid(*, mailbox: Mailbox, uidvalidity: int, uid: int) -> bool:
+    return InboundEmail.objects.filter(
+        mailbox=mailbox, imap_uidvalidity=uidvalidity, imap_uid=uid
+    ).exists()
+
+
+def _too_large(raw: bytes) -> bool:
+    return len(raw) > settings.MAIL_MAX_MB * 1024 * 1024 or raw.startswith(
+        b"X-Supportal-Truncated:"
+    )
+
+
+def _existing(mailbox: Mailbox | None, key: str, uid: int | None, uidvalidity: int | None):  # type: ignore[no-untyped-def]
+    rows = InboundEmail.objects.filter(mailbox=mailbox)
+    row = rows.filter(dedupe_key=key).first()
+    if row is None and uid is not None:
+        row = rows.filter(imap_uidvalidity=uidvalidity, imap_uid=uid).first()
+    return row
+
+
+def mail_ingest(
+    *,
+    raw: bytes,
+    mailbox: Mailbox | None,
+    source: str,
+    imap_uid: int | None = None,
+    imap_uidvalidity: int | None = None,
+) -> InboundEmail:
+    """Stores the message (raw file and mail-log row, committed), then processes it.
+
+    Idempotent: the same message again for the same mailbox (same Message-ID, the same bytes
+    when it has none, or the same IMAP UID) returns the stored row, with `duplicate` set, and
+    changes nothing. Never raises for bad mail; only when the database or storage fails."""
+    oversize = _too_large(raw)
+    if oversize:
+        raw = raw[:HEAD_BYTES]  # keep the headers for the log; the rest is not stored
+    parsed = parse_message(raw)
+    if mailbox is None:
+        mailbox = mailbox_for_addresses(
+            [*parsed.recipients_hint, *(a.email for a in [*parsed.to, *parsed.cc])]
+        )
+    key = _dedupe_key(parsed, raw)
+    existing = _existing(mailbox, key, imap_uid, imap_uidvalidity)
+    if existing is not None:
+        existing.duplicate = True  # type: ignore[attr-defined]
+        return existing
+    inbound = InboundEmail(
+        mailbox=mailbox,
+        source=source,
+        message_id=parsed.message_id[:255],
+        dedupe_key=key,
+        imap_uid=imap_uid,
+        imap_uidvalidity=imap_uidvalidity,
+        size=len(raw),
+        sender=(parsed.sender.email if parsed.sender else "")[:254],
+        subject=parsed.subject[:998],
+    )
+    inbound.raw.save("message.eml", ContentFile(raw), save=False)
+    try:
+        with transaction.atomic():
+            inbound.save()
+    except IntegrityError:
+        # Another process stored the same message a moment ago.
+        inbound.raw.delete(save=False)
+        existing = _existing(mailbox, key, imap_uid, imap_uidvalidity)
+        if existing is None:
+            raise
+        existing.duplicate = True  # type: ignore[attr-defined]
+        return existing
+    inbound.duplicate = False  # type: ignore[attr-defined]
+    if oversize:
+        _finish(inbound, Fate.REJECTED, "too_large", _oversize_detail())
+        return inbound
+    return inbound_process(inbound=inbound, parsed=parsed)
+
+
+def _oversize_detail() -> str:
+    return _("Only the first %(kb)d KB were kept; the limit is %(mb)d MB.") % {
+        "kb": HEAD_BYTES // 1024,
+        "mb": settings.MAIL_MAX_MB,
+    }
+
+
+def _read_raw(inbound: InboundEmail) -> bytes:
+    with inbound.raw.open("rb") as handle:
+        return handle.read()
+
+
+def inbound_reprocess(*, inbound: InboundEmail, actor: User | None) -> InboundEmail:
+    """Processes a failed, rejected or held message again (held ones pass the rate limit)."""
+    if inbound.ticket_message_id:
+        return inbound  # it already made its request
+    return inbound_process(inbound=inbound, release=True)
+
+
+def inbound_release(*, inbound: InboundEmail, actor: User | None) -> InboundEmail:
+    """An agent says a message marked as spam is not spam: it is processed as usual."""
+    if inbound.fate != Fate.SPAM:
+        return inbound
+    return inbound_process(inbound=inbound, release=True)
+
+
+# --- Processing --------------------------------------------------------------------------------
+
+
+def _finish(inbound: InboundEmail, fate: str, reason: str, detail: str = "") -> InboundEmail:
+    inbound.fate, inbound.reason, inbound.detail = fate, reason, detail
+    inbound.processed_at = timezone.now()
+    inbound.attempts += 1
+    inbound.save(
+        update_fields=[
+            "fate",
+            "reason",
+            "detail",
+            "processed_at",
+            "attempts",
+            "ticket",
+            "ticket_message",
+            "html",
+            "quoted_text",
+            "quoted_html",
+            "remote_images_removed",
+        ]
+    )
+    return inbound
+
+
+def inbound_process(
+    *, inbound: InboundEmail, parsed: ParsedMail | None = None, release: bool = False
+) -> InboundEmail:
+    """Decides what a stored message becomes. Never raises for bad mail: an unexpected error is
+    recorded on the row as "failed"; a database outage propagates (the caller retries)."""
+    try:
+        with transaction.atomic():
+            if parsed is None:
+                parsed = parse_message(_read_raw(inbound))
+            return _process(inbound, parsed, release=release)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception as error:  # any other bug or surprise in one message must not stop the rest
+        logger.warning("inbound email %s failed: %r", inbound.pk, error)
+        inbound.refresh_from_db()
+        return _finish(inbound, Fate.FAILED, "error", f"{type(error).__name__}: {error}"[:2000])
+
+
+def _process(inbound: InboundEmail, parsed: ParsedMail, *, release: bool) -> InboundEmail:
+    if inbound.size > settings.MAIL_MAX_MB * 1024 * 1024:
+        return _finish(inbound, Fate.REJECTED, "too_large", _oversize_detail())
+    if parsed.auto_kind:
+        if parsed.bounce is not None:
+            _record_bounce(parsed)
+        detail = parsed.bounce.diagnostic if parsed.bounce else ""
+        return _finish(inbound, Fate.IGNORED, parsed.auto_kind, detail)
+    if parsed.sender is None or "@" not in parsed.sender.email:
+        return _finish(inbound, Fate.REJECTED, "no_sender")
+    sender_email = parsed.sender.email
+    if mailbox_for_addresses([sender_email]) is not None:
+        return _finish(inbound, Fate.IGNORED, "from_us")
+    if parsed.is_spam and not release:
+        return _finish(inbound, Fate.SPAM, "spam_flag")
+    if not release and _over_rate_limit(inbound, sender_email):
+        return _finish(inbound, Fate.HELD, "rate_limited")
+    # A person wrote from this address, so it receives mail again.
+    BouncingAddress.objects.filter(email=normalize_email(sender_email)).delete()
+    return _finish(inbound, *deliver(inbound, parsed))
+
+
+def _record_bounce(parsed: ParsedMail) -> None:
+    bounce = parsed.bounce
+    if bounce is None:
+        return
+    now = timezone.now()
+    for email in {normalize_email(r) for r in bounce.recipients if "@" in r}:
+        if mailbox_for_addresses([email]) is not None:
+            continue  # never mark our own address
+        row, created = BouncingAddress.objects.get_or_create(
+            email=email[:254],
+            defaults={"permanent": bounce.permanent, "reason": bounce.diagnostic[:500]},
+        )
+        if not created:
+            row.bounces += 1
+            row.permanent = row.permanent or bounce.permanent
+            row.reason = bounce.diagnostic[:500] or row.reason
+            row.last_bounce_at = now
+            row.save(update_fields=["bounces", "permanent", "reason", "last_bounce_at"])
+
+
+def _over_rate_limit(inbound: InboundEmail, sender: str) -> bool:
+    since = timezone.now() - timedelta(hours=1)
+    recent = (
+        InboundEmail.objects.filter(
+            sender=sender, received_at__gte=since, fate__in=(Fate.CREATED, Fate.APPENDED)
+        )
+        .exclude(pk=inbound.pk)
+        .count()
+    )
+    return recent >= settings.MAIL_SENDER_HOURLY_LIMIT
