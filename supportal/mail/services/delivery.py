@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -330,18 +330,27 @@ def _reference(
     )
 
 
+_CID_SRC = re.compile(r'src="cid:([^"]*)"', re.IGNORECASE)
+
+
 def _rewrite_cids(content: _Content, message: Message, html: str | None = None) -> str:
-    """cid: images point at the stored attachment (served from our own origin)."""
+    """cid: images point at the stored attachment (served from our own origin); a cid: that
+    names no stored image is dropped, never left for the browser to resolve."""
     html = content.html if html is None else html
-    if "cid:" not in html:
+    if "cid:" not in html.lower():
         return html
     stored: list[Attachment] = list(message.attachments.order_by("pk"))
+    urls: dict[str, str] = {}
     with translation.override(settings.LANGUAGE_CODE):
         for content_id, attachment in zip(content.inline_ids, stored, strict=False):
-            if not content_id:
-                continue
-            url = reverse(
-                "tickets:attachment", args=[message.ticket_id, attachment.pk, attachment.filename]
-            )
-            html = html.replace(f'"cid:{content_id}"', f'"{url}"')
-    return html
+            if content_id:
+                urls[unquote(content_id).strip("<>").lower()] = reverse(
+                    "tickets:attachment",
+                    args=[message.ticket_id, attachment.pk, attachment.filename],
+                )
+
+    def replace(match: re.Match[str]) -> str:
+        url = urls.get(unquote(match.group(1)).strip("<>").lower())
+        return f'src="{url}"' if url else 'src=""'
+
+    return _CID_SRC.sub(replace, html)
