@@ -23,7 +23,7 @@ from supportal.accounts.models import Organization, User, normalize_email
 from supportal.lib import mailtext
 from supportal.lib.mime import MailAttachment, ParsedMail
 from supportal.mail.models import InboundEmail, MessageReference, TicketMailbox
-from supportal.mail.services.addresses import PLUS_NUMBER, base_address, our_addresses
+from supportal.mail.services.addresses import PLUS_NUMBER, base_address
 from supportal.tickets import attachments as attachment_checks
 from supportal.tickets import notifications, search
 from supportal.tickets.models import Attachment, Channel, Message, Status, Ticket, TicketCC
@@ -57,7 +57,7 @@ class _Match:
     strong: bool  # found by a Message-ID we know: the sender had our mail
 
 
-def _find_ticket(parsed: ParsedMail) -> _Match | None:
+def _find_ticket(parsed: ParsedMail, ours: set[str]) -> _Match | None:
     # In-Reply-To first, then References from the newest; a hostile message may name thousands.
     ids = list(dict.fromkeys([*parsed.in_reply_to, *reversed(parsed.references)]))[:50]
     if ids:
@@ -72,7 +72,6 @@ def _find_ticket(parsed: ParsedMail) -> _Match | None:
             if ticket is not None:
                 return _Match(ticket, strong=True)
     numbers: list[int] = []
-    ours = our_addresses()
     for address in [*parsed.recipients_hint, *(a.email for a in [*parsed.to, *parsed.cc])]:
         match = PLUS_NUMBER.match(address)
         # Only our own plus-addresses: a customer's bob+1@example.com names no request.
@@ -148,11 +147,11 @@ def _body(content: _Content) -> str:
     return content.body.strip() or _("(The message had no text.)")
 
 
-def _requester(parsed: ParsedMail) -> User:
-    email = parsed.sender.email if parsed.sender else ""
-    existing = User.objects.filter(email=normalize_email(email)).first()
+def _requester(parsed: ParsedMail, existing: User | None) -> User:
+    """The sender's account (`existing`, already looked up), else a new customer account."""
     if existing is not None:
         return existing
+    email = parsed.sender.email if parsed.sender else ""
     user = user_for_email(email=email, name=parsed.sender.name if parsed.sender else "")
     organization = _organization_for(email)
     if organization is not None:
@@ -171,9 +170,8 @@ def _organization_for(email: str) -> Organization | None:
     return None
 
 
-def _cc_addresses(parsed: ParsedMail, exclude: set[str]) -> list[tuple[str, str]]:
+def _cc_addresses(parsed: ParsedMail, exclude: set[str], ours: set[str]) -> list[tuple[str, str]]:
     """Other people the customer wrote to: they become CCs. Never our own addresses."""
-    ours = our_addresses()
     seen = set(exclude)
     wanted: list[tuple[str, str]] = []
     for address in [*parsed.to, *parsed.cc]:
@@ -185,33 +183,36 @@ def _cc_addresses(parsed: ParsedMail, exclude: set[str]) -> list[tuple[str, str]
     return wanted[:_MAX_CC]
 
 
-def deliver(inbound: InboundEmail, parsed: ParsedMail) -> tuple[str, str]:
+def deliver(inbound: InboundEmail, parsed: ParsedMail, ours: set[str]) -> tuple[str, str]:
+    """The fate and reason of a message that passed the checks; `ours` are our addresses."""
     sender = User.objects.filter(email=normalize_email(parsed.sender.email)).first()  # type: ignore[union-attr]
-    match = _find_ticket(parsed)
+    match = _find_ticket(parsed, ours)
     content = _content(parsed)
     if match is not None:
         ticket = match.ticket
         allowed = _may_see(sender, ticket)
         if ticket.merged_into_id or ticket.status == Status.CLOSED:
             if allowed or match.strong:
-                return _create(inbound, parsed, content, follow_up_of=ticket)
+                return _create(inbound, parsed, content, sender, ours, follow_up_of=ticket)
         elif allowed and sender is not None:
-            return _append(inbound, parsed, content, ticket, sender)
+            return _append(inbound, parsed, content, ticket, sender, ours)
         elif match.strong:
-            return _append_outside_note(inbound, parsed, content, ticket)
-    return _create(inbound, parsed, content)
+            return _append_outside_note(inbound, parsed, content, ticket, sender)
+    return _create(inbound, parsed, content, sender, ours)
 
 
 def _create(
     inbound: InboundEmail,
     parsed: ParsedMail,
     content: _Content,
+    sender: User | None,
+    ours: set[str],
     follow_up_of: Ticket | None = None,
 ) -> tuple[str, str]:
-    requester = _requester(parsed)
+    requester = _requester(parsed, sender)
     cc = [
         user_for_email(email=email, name=name)
-        for email, name in _cc_addresses(parsed, {requester.email})
+        for email, name in _cc_addresses(parsed, {requester.email}, ours)
     ]
     mailbox = inbound.mailbox
     ticket, _created = _ticket_create(
@@ -246,6 +247,7 @@ def _append(
     content: _Content,
     ticket: Ticket,
     sender: User,
+    ours: set[str],
 ) -> tuple[str, str]:
     # Stored before the reply so the notifications it sends answer this message's id.
     reference = _reference(parsed, ticket)
@@ -260,7 +262,7 @@ def _append(
         MessageReference.objects.filter(pk=reference.pk).update(ticket_message=message)
     if not sender.is_agent:
         followers = {ticket.requester.email, *ticket.cc.values_list("email", flat=True)}
-        for email, name in _cc_addresses(parsed, followers | {sender.email}):
+        for email, name in _cc_addresses(parsed, followers | {sender.email}, ours):
             user = user_for_email(email=email, name=name)
             TicketCC.objects.get_or_create(ticket=ticket, user=user)
             _event(ticket, sender, Channel.EMAIL, Kind.CC_ADDED, "cc", "", user.email)
@@ -269,11 +271,15 @@ def _append(
 
 
 def _append_outside_note(
-    inbound: InboundEmail, parsed: ParsedMail, content: _Content, ticket: Ticket
+    inbound: InboundEmail,
+    parsed: ParsedMail,
+    content: _Content,
+    ticket: Ticket,
+    sender: User | None,
 ) -> tuple[str, str]:
     """Someone not on the request answered our mail (it was forwarded to them): agents see it
     as an internal note and decide; the customer and the sender are told nothing."""
-    author = _requester(parsed)
+    author = _requester(parsed, sender)
     now = timezone.now()
     message = Message.objects.create(
         ticket=ticket,

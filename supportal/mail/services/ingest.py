@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from supportal.accounts.models import User, normalize_email
 from supportal.lib.mime import ParsedMail, parse_message
 from supportal.mail.models import BouncingAddress, InboundEmail, Mailbox
-from supportal.mail.services.addresses import mailbox_for_addresses
+from supportal.mail.services.addresses import base_address, mailbox_for_addresses, our_addresses
 from supportal.mail.services.delivery import deliver
 
 logger = logging.getLogger(__name__)
@@ -217,15 +217,16 @@ def inbound_process(
 def _process(inbound: InboundEmail, parsed: ParsedMail, *, release: bool) -> InboundEmail:
     if inbound.size > settings.MAIL_MAX_MB * 1024 * 1024:
         return _finish(inbound, Fate.REJECTED, "too_large", _oversize_detail())
+    ours = our_addresses()
     if parsed.auto_kind:
         if parsed.bounce is not None:
-            _record_bounce(parsed)
+            _record_bounce(parsed, ours)
         detail = parsed.bounce.diagnostic if parsed.bounce else ""
         return _finish(inbound, Fate.IGNORED, parsed.auto_kind, detail)
     if parsed.sender is None or "@" not in parsed.sender.email:
         return _finish(inbound, Fate.REJECTED, "no_sender")
     sender_email = parsed.sender.email
-    if mailbox_for_addresses([sender_email]) is not None:
+    if base_address(normalize_email(sender_email)) in ours:
         return _finish(inbound, Fate.IGNORED, "from_us")
     if parsed.is_spam and not release:
         return _finish(inbound, Fate.SPAM, "spam_flag")
@@ -233,16 +234,16 @@ def _process(inbound: InboundEmail, parsed: ParsedMail, *, release: bool) -> Inb
         return _finish(inbound, Fate.HELD, "rate_limited")
     # A person wrote from this address, so it receives mail again.
     BouncingAddress.objects.filter(email=normalize_email(sender_email)).delete()
-    return _finish(inbound, *deliver(inbound, parsed))
+    return _finish(inbound, *deliver(inbound, parsed, ours))
 
 
-def _record_bounce(parsed: ParsedMail) -> None:
+def _record_bounce(parsed: ParsedMail, ours: set[str]) -> None:
     bounce = parsed.bounce
     if bounce is None:
         return
     now = timezone.now()
     for email in {normalize_email(r) for r in bounce.recipients if "@" in r}:
-        if mailbox_for_addresses([email]) is not None:
+        if base_address(email) in ours:
             continue  # never mark our own address
         row, created = BouncingAddress.objects.get_or_create(
             email=email[:254],
