@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 LOCALES := ko en ja zh_Hans
 
-.PHONY: run test lint messages bench install browser clean
+.PHONY: run test lint messages bench install browser mailserver clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,15 @@ browser:
 	  else echo "Browser tests need Chromium: sudo apt-get install chromium"; exit 1; fi; \
 	fi
 
-test: install browser
+# The IMAP tests run a private Dovecot (Debian's dovecot-imapd); install it when it is missing.
+mailserver:
+	@if [ ! -x /usr/sbin/dovecot ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd) >/dev/null; \
+	  else echo "Mail tests need Dovecot: sudo apt-get install dovecot-imapd"; exit 1; fi; \
+	fi
+
+test: install browser mailserver
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
@@ -52,6 +60,7 @@ bench: install
 	$(BIN)/python -m supportal.bench
 	$(BIN)/python -m supportal.helpcenter.bench_search
 	$(BIN)/python -m supportal.tickets.bench_tickets --reuse
+	$(BIN)/python -m supportal.mail.bench_mail
 
 clean:
 	rm -rf $(VENV) var/static

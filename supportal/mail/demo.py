@@ -20,9 +20,7 @@ from supportal.tickets.models import Group
 ADDRESS = "support@example.com"
 
 
-def _message(
-    sender: str, subject: str, text: str, message_id: str, **headers: str
-) -> EmailMessage:
+def _message(sender: str, subject: str, text: str, message_id: str, **headers: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = f"Example Support <{ADDRESS}>"

@@ -6,6 +6,7 @@ from supportal.mail.services.addresses import mailbox_for_addresses
 from supportal.mail.services.ingest import (
     REASONS,
     inbound_process,
+    inbound_process_stale,
     inbound_release,
     inbound_reprocess,
     inbound_seen_uid,
@@ -15,6 +16,7 @@ from supportal.mail.services.ingest import (
 __all__ = [
     "REASONS",
     "inbound_process",
+    "inbound_process_stale",
     "inbound_release",
     "inbound_reprocess",
     "inbound_seen_uid",

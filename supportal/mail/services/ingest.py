@@ -70,15 +70,28 @@ def _dedupe_key(parsed: ParsedMail, raw: bytes) -> str:
 
 
 def inbound_seen_uid(*, mailbox: Mailbox, uidvalidity: int, uid: int) -> bool:
-    return InboundEmail.objects.filter(
-        mailbox=mailbox, imap_uidvalidity=uidvalidity, imap_uid=uid
-    ).exists()
-
-
-def _too_large(raw: bytes) -> bool:
-    return len(raw) > settings.MAIL_MAX_MB * 1024 * 1024 or raw.startswith(
-        b"X-Supportal-Truncated:"
+    """True when this IMAP message is stored and processed. One stored but not processed (the
+    worker died in between) counts as unseen: fetched again, mail_ingest finishes it."""
+    return (
+        InboundEmail.objects.filter(mailbox=mailbox, imap_uidvalidity=uidvalidity, imap_uid=uid)
+        .exclude(fate=Fate.RECEIVED)
+        .exists()
     )
+
+
+def _limit() -> int:
+    return settings.MAIL_MAX_MB * 1024 * 1024
+
+
+def _original_size(raw: bytes) -> int:
+    """The message's size; the IMAP poller fetches only the head of one over the limit and says
+    how large it was in an X-Supportal-Truncated line in front."""
+    if raw.startswith(b"X-Supportal-Truncated:"):
+        value = raw[22 : raw.find(b"\n")].strip()
+        if value.isdigit():
+            return max(int(value), _limit() + 1)
+        return _limit() + 1
+    return len(raw)
 
 
 def _existing(mailbox: Mailbox | None, key: str, uid: int | None, uidvalidity: int | None):  # type: ignore[no-untyped-def]
@@ -102,7 +115,8 @@ def mail_ingest(
     Idempotent: the same message again for the same mailbox (same Message-ID, the same bytes
     when it has none, or the same IMAP UID) returns the stored row, with `duplicate` set, and
     changes nothing. Never raises for bad mail; only when the database or storage fails."""
-    oversize = _too_large(raw)
+    size = _original_size(raw)
+    oversize = size > _limit()
     if oversize:
         raw = raw[:HEAD_BYTES]  # keep the headers for the log; the rest is not stored
     parsed = parse_message(raw)
@@ -113,8 +127,7 @@ def mail_ingest(
     key = _dedupe_key(parsed, raw)
     existing = _existing(mailbox, key, imap_uid, imap_uidvalidity)
     if existing is not None:
-        existing.duplicate = True  # type: ignore[attr-defined]
-        return existing
+        return _again(existing)
     inbound = InboundEmail(
         mailbox=mailbox,
         source=source,
@@ -122,7 +135,7 @@ def mail_ingest(
         dedupe_key=key,
         imap_uid=imap_uid,
         imap_uidvalidity=imap_uidvalidity,
-        size=len(raw),
+        size=size,
         sender=(parsed.sender.email if parsed.sender else "")[:254],
         subject=parsed.subject[:998],
     )
@@ -136,13 +149,33 @@ def mail_ingest(
         existing = _existing(mailbox, key, imap_uid, imap_uidvalidity)
         if existing is None:
             raise
-        existing.duplicate = True  # type: ignore[attr-defined]
-        return existing
+        return _again(existing)
     inbound.duplicate = False  # type: ignore[attr-defined]
-    if oversize:
-        _finish(inbound, Fate.REJECTED, "too_large", _oversize_detail())
-        return inbound
-    return inbound_process(inbound=inbound, parsed=parsed)
+    return inbound_process(inbound=inbound, parsed=parsed, expect=(Fate.RECEIVED,))
+
+
+def _again(existing: InboundEmail) -> InboundEmail:
+    """A message already stored. If it was never processed (the process storing it died before
+    it could), it is processed now, once; otherwise nothing happens."""
+    if existing.fate == Fate.RECEIVED:
+        row = inbound_process(inbound=existing, expect=(Fate.RECEIVED,))
+        if not getattr(row, "duplicate", False):
+            return row
+    existing.refresh_from_db()
+    existing.duplicate = True  # type: ignore[attr-defined]
+    return existing
+
+
+def inbound_process_stale(*, older_than_minutes: int = 5) -> int:
+    """Processes messages stored but never processed (a crash in between, an HTTP post that
+    is never retried); the worker runs this every few minutes. Returns how many."""
+    since = timezone.now() - timedelta(minutes=older_than_minutes)
+    stale = InboundEmail.objects.filter(fate=Fate.RECEIVED, received_at__lt=since)
+    count = 0
+    for inbound in stale.order_by("received_at", "pk")[:500]:
+        inbound_process(inbound=inbound, expect=(Fate.RECEIVED,))
+        count += 1
+    return count
 
 
 def _oversize_detail() -> str:
@@ -161,14 +194,15 @@ def inbound_reprocess(*, inbound: InboundEmail, actor: User | None) -> InboundEm
     """Processes a failed, rejected or held message again (held ones pass the rate limit)."""
     if inbound.ticket_message_id:
         return inbound  # it already made its request
-    return inbound_process(inbound=inbound, release=True)
+    expect = (Fate.FAILED, Fate.REJECTED, Fate.HELD, Fate.RECEIVED)
+    return inbound_process(inbound=inbound, release=True, expect=expect)
 
 
 def inbound_release(*, inbound: InboundEmail, actor: User | None) -> InboundEmail:
     """An agent says a message marked as spam is not spam: it is processed as usual."""
     if inbound.fate != Fate.SPAM:
         return inbound
-    return inbound_process(inbound=inbound, release=True)
+    return inbound_process(inbound=inbound, release=True, expect=(Fate.SPAM,))
 
 
 # --- Processing --------------------------------------------------------------------------------
@@ -197,12 +231,24 @@ def _finish(inbound: InboundEmail, fate: str, reason: str, detail: str = "") -> 
 
 
 def inbound_process(
-    *, inbound: InboundEmail, parsed: ParsedMail | None = None, release: bool = False
+    *,
+    inbound: InboundEmail,
+    expect: tuple[str, ...],
+    parsed: ParsedMail | None = None,
+    release: bool = False,
 ) -> InboundEmail:
-    """Decides what a stored message becomes. Never raises for bad mail: an unexpected error is
-    recorded on the row as "failed"; a database outage propagates (the caller retries)."""
+    """Decides what a stored message becomes, if it is still in one of the `expect` fates when
+    its row is locked (so two processes never both process it; the loser gets the row back with
+    `duplicate` set). Never raises for bad mail: an unexpected error is recorded on the row as
+    "failed"; a database outage propagates (the caller retries)."""
     try:
         with transaction.atomic():
+            locked = InboundEmail.objects.select_for_update().get(pk=inbound.pk)
+            if locked.fate not in expect:
+                locked.duplicate = True  # type: ignore[attr-defined]
+                return locked
+            inbound = locked
+            inbound.duplicate = False  # type: ignore[attr-defined]
             if parsed is None:
                 parsed = parse_message(_read_raw(inbound))
             return _process(inbound, parsed, release=release)
@@ -211,11 +257,12 @@ def inbound_process(
     except Exception as error:  # any other bug or surprise in one message must not stop the rest
         logger.warning("inbound email %s failed: %r", inbound.pk, error)
         inbound.refresh_from_db()
+        inbound.duplicate = False  # type: ignore[attr-defined]
         return _finish(inbound, Fate.FAILED, "error", f"{type(error).__name__}: {error}"[:2000])
 
 
 def _process(inbound: InboundEmail, parsed: ParsedMail, *, release: bool) -> InboundEmail:
-    if inbound.size > settings.MAIL_MAX_MB * 1024 * 1024:
+    if inbound.size > _limit():
         return _finish(inbound, Fate.REJECTED, "too_large", _oversize_detail())
     ours = our_addresses()
     if parsed.auto_kind:

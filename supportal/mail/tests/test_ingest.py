@@ -347,6 +347,42 @@ class OnceTests:
         ingest(raw.replace(b"hello", b"hello again"), mailbox)
         assert Ticket.objects.count() == 2
 
+    def test_a_message_stored_by_a_process_that_died_is_processed_once_later(
+        self, personas: Personas, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from supportal.mail.services import inbound_process_stale
+        from supportal.mail.services import ingest as ingest_module
+
+        def killed(**kwargs: Any) -> None:
+            raise KeyboardInterrupt  # the process dies right after storing
+
+        mailbox = make_mailbox()
+        raw = email(message_id="<crash@acme.test>")
+        with monkeypatch.context() as patch:
+            patch.setattr(ingest_module, "inbound_process", killed)
+            with pytest.raises(KeyboardInterrupt):
+                ingest(raw, mailbox)
+        assert InboundEmail.objects.get().fate == Fate.RECEIVED
+        # The same message again (IMAP fetches it again, a mail service retries): done now.
+        row = ingest(raw, mailbox)
+        assert (row.fate, row.duplicate) == (Fate.CREATED, False)
+        assert ingest(raw, mailbox).duplicate
+        # Without a retry, the worker's sweep finishes it.
+        with monkeypatch.context() as patch:
+            patch.setattr(ingest_module, "inbound_process", killed)
+            with pytest.raises(KeyboardInterrupt):
+                ingest(email(message_id="<crash-2@acme.test>"), mailbox)
+        assert inbound_process_stale() == 0  # too recent: its own process may still be on it
+        InboundEmail.objects.filter(fate=Fate.RECEIVED).update(
+            received_at=timezone.now() - timedelta(minutes=10)
+        )
+        assert inbound_process_stale() == 1
+        assert Ticket.objects.count() == 2
+
     def test_a_failure_is_kept_and_can_be_processed_after_a_fix(
         self, personas: Personas, monkeypatch: pytest.MonkeyPatch
     ) -> None:
