@@ -192,7 +192,7 @@ class MailboxForm(forms.Form):
 class MailLogFilterForm(forms.Form):
     """The mail log's filters: each one is served by an index (fate, mailbox, sender)."""
 
-    fate = forms.ChoiceField(label=_("Fate"), required=False)
+    fate = forms.ChoiceField(label=_("Outcome"), required=False)
     mailbox = forms.TypedChoiceField(
         label=_("Support address"), required=False, coerce=int, empty_value=None
     )
@@ -204,7 +204,7 @@ class MailLogFilterForm(forms.Form):
 
     def __init__(self, *args: Any, mailboxes: list[Mailbox], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["fate"].choices = [("", _("Any fate")), *InboundEmail.Fate.choices]  # type: ignore[attr-defined]
+        self.fields["fate"].choices = [("", _("Any outcome")), *InboundEmail.Fate.choices]  # type: ignore[attr-defined]
         self.fields["mailbox"].choices = [  # type: ignore[attr-defined]
             ("", _("Any address")),
             *((str(mailbox.pk), mailbox.address) for mailbox in mailboxes),

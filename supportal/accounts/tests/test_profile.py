@@ -59,7 +59,7 @@ class ProfileTests:
         )
         client.force_login(personas.customer)
         html = client.get("/en/accounts/profile/").content.decode()
-        assert "Our emails to you bounce" in html
+        assert "Our emails to you are bouncing" in html
         assert f"Mail to {personas.customer.email} bounces, so we have stopped sending" in html
         assert "The mail server said: 550 5.1.1 User unknown" in html
 

@@ -81,7 +81,7 @@ class SpamReleaseTests:
         assert inbound.fate == InboundEmail.Fate.CREATED
         assert inbound.ticket is not None and inbound.ticket.group == personas.support
         page = client.get(response["Location"]).content.decode()
-        assert f"Released: it became request #{inbound.ticket_id}." in page
+        assert f"Moved out of spam: it became request #{inbound.ticket_id}." in page
         assert "Not spam</button>" not in page
 
     def test_a_second_click_changes_nothing(self, client: Client, personas: Personas) -> None:

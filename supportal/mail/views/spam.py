@@ -24,10 +24,10 @@ COLUMNS = ("id", "received_at", "mailbox__address", "sender", "subject", "fate")
 def _released_message(inbound: InboundEmail) -> str:
     number = {"number": inbound.ticket_id}
     if inbound.fate == InboundEmail.Fate.CREATED and inbound.ticket_id:
-        return _("Released: it became request #%(number)d.") % number
+        return _("Moved out of spam: it became request #%(number)d.") % number
     if inbound.fate == InboundEmail.Fate.APPENDED and inbound.ticket_id:
-        return _("Released: it was added to request #%(number)d.") % number
-    return _("Released: %(fate)s.") % {"fate": inbound.get_fate_display()}
+        return _("Moved out of spam: it was added to request #%(number)d.") % number
+    return _("Moved out of spam: %(fate)s.") % {"fate": inbound.get_fate_display()}
 
 
 @agent_required
