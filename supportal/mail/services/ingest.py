@@ -43,7 +43,9 @@ REASONS: dict[str, str] = {
         "It answered our email but the sender is not on the request, so it was added as an "
         "internal note."
     ),
-    "bounce": gettext_lazy("A bounce (delivery failure report): no request and no automatic answer."),
+    "bounce": gettext_lazy(
+        "A bounce (delivery failure report): no request and no automatic answer."
+    ),
     "complaint": gettext_lazy("A spam complaint report: no request and no automatic answer."),
     "auto_reply": gettext_lazy("An automatic reply (out of office, read receipt): ignored."),
     "bulk": gettext_lazy("Bulk or mailing-list mail: ignored."),
