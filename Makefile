@@ -42,7 +42,7 @@ mailserver:
 	fi
 
 test: install browser mailserver
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -114,7 +114,7 @@ try:
     ATTACHMENT_MAX_MB = env_int("ATTACHMENT_MAX_MB", 10, minimum=1)
     ATTACHMENT_MAX_FILES = env_int("ATTACHMENT_MAX_FILES", 5, minimum=1)
     ATTACHMENT_DEFAULT_TYPES = (
-        "png jpg jpeg gif webp pdf txt log csv json xml zip doc docx xls xlsx"
+        "png jpg jpeg gif webp pdf txt log csv json xml zip doc docx xls xlsx eml ics"
     )
     ATTACHMENT_TYPES = [
         extension.lower().lstrip(".")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from urllib.parse import urlsplit, urlunsplit
+
 from supportal.settings import *  # noqa: F403
-from supportal.settings import HUEY, PASSWORD_HASHERS
+from supportal.settings import HUEY, PASSWORD_HASHERS, REDIS_URL
 
 # Tasks run where they are enqueued, so a test sees their effect without a worker.
 HUEY = {**HUEY, "immediate": True}
@@ -11,3 +14,14 @@ HUEY = {**HUEY, "immediate": True}
 # supportal/accounts/tests/test_passwords.py checks the production order separately.
 PRODUCTION_PASSWORD_HASHERS = PASSWORD_HASHERS
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# pytest-xdist runs several test processes at once. Each gets a Redis database of its own:
+# a test's cache.clear() flushes the whole database (sessions included), which must not sign
+# out another process's users. gw0 uses database 1, gw1 database 2, ...
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if REDIS_URL and _worker.startswith("gw"):
+    _url = urlsplit(REDIS_URL)
+    _db = int(_worker[2:]) + 1
+    REDIS_URL = urlunsplit(_url._replace(path=f"/{_db}"))
+    CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
+    HUEY = {**HUEY, "url": REDIS_URL}

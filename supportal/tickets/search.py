@@ -54,6 +54,12 @@ def index_ticket(ticket: Ticket) -> None:
     TicketSearch.objects.update_or_create(ticket=ticket, defaults={"terms": terms})
 
 
+def index_new_ticket(ticket: Ticket, description: str) -> None:
+    """The terms of a ticket just made, whose one message is `description`: one insert, no
+    reads (email ingestion makes requests by the hundred a second)."""
+    TicketSearch.objects.create(ticket=ticket, terms=ticket_terms(ticket, [description]))
+
+
 def query_number(query: str) -> int | None:
     match = _NUMBER.match(query)
     return int(match.group(1)) if match else None

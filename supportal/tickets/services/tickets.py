@@ -103,7 +103,7 @@ def _ticket_create(
             _event(ticket, actor, channel, Kind.CC_ADDED, "cc", "", user.email, now)
     if deflection_key:
         Deflection.objects.filter(form_key=deflection_key).update(submitted=True)
-    search.index_ticket(ticket)
+    search.index_new_ticket(ticket, description)
     if notify:
         notifications.request_received(ticket)
     return ticket, True
