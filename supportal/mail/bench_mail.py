@@ -1,6 +1,7 @@
 """Inbound mail ingestion speed: parse, store, thread, index, on SQLite and PostgreSQL.
 
     python -m supportal.mail.bench_mail [--messages 10000] [--database sqlite|postgres|both]
+                                        [--processes 1]
 
 The messages are the real ones in ../shared/eval/mail (read in place), repeated until there are
 --messages of them, each copy with its own Message-ID and one of 500 senders, so every copy is
@@ -22,6 +23,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 EVAL = ROOT.parent / "shared" / "eval" / "mail"
@@ -93,30 +95,68 @@ def variant(raw: bytes, n: int) -> bytes:
     return new + head.rstrip(b"\r\n") + sep + body
 
 
-def run(database: str, count: int) -> None:
-    setup(database)
-    from django.db import connection
-
-    from supportal.mail.models import InboundEmail, Mailbox
+def ingest_share(
+    mailbox: Any, messages: list[bytes], count: int, worker: int, workers: int
+) -> None:
+    """Ingests messages worker, worker + workers, ...; prints a row every tenth of the run."""
+    from supportal.mail.models import InboundEmail
     from supportal.mail.services import mail_ingest
 
-    mailbox = Mailbox.objects.create(address="help@bench.test", delivery=Mailbox.Delivery.PIPE)
-    messages = corpus()
-    out(f"\n{connection.vendor}: {count:,} messages from {len(messages)} real ones\n")
-    out("| messages | msgs/s (this tenth) | RSS MB |")
-    out("|---:|---:|---:|")
     tenth = max(1, count // 10)
-    started = last = time.perf_counter()
-    for n in range(count):
+    last = time.perf_counter()
+    step = tenth // workers or 1
+    for done, n in enumerate(range(worker, count, workers), start=1):
         mail_ingest(
             raw=variant(messages[n % len(messages)], n),
             mailbox=mailbox,
             source=InboundEmail.Source.PIPE,
         )
-        if (n + 1) % tenth == 0:
+        if done % step == 0 and worker == 0:
             now = time.perf_counter()
-            out(f"| {n + 1:,} | {tenth / (now - last):.0f} | {rss_mb():.0f} |")
+            rate = step * workers / (now - last)
+            out(f"| {n + 1:,} | {rate:.0f} | {rss_mb():.0f} |")
             last = now
+
+
+def run(database: str, count: int, workers: int) -> None:
+    setup(database)
+    from django.db import connection, connections
+
+    from supportal.mail.models import InboundEmail, Mailbox
+
+    mailbox = Mailbox.objects.create(address="help@bench.test", delivery=Mailbox.Delivery.PIPE)
+    messages = corpus()
+    out(
+        f"\n{connection.vendor}: {count:,} messages from {len(messages)} real ones, "
+        f"{workers} process{'es' if workers > 1 else ''}\n"
+    )
+    out("| messages | msgs/s (this tenth) | RSS MB (first process) |")
+    out("|---:|---:|---:|")
+    started = time.perf_counter()
+    if workers == 1:
+        ingest_share(mailbox, messages, count, 0, 1)
+    else:
+        # Separate processes, as mail arrives in production (an MTA runs the pipe command once
+        # per message, gunicorn has several workers): each with its own connection.
+        connections.close_all()
+        children = []
+        for worker in range(workers):
+            pid = os.fork()
+            if pid == 0:
+                code = 0
+                try:
+                    ingest_share(mailbox, messages, count, worker, workers)
+                except BaseException:  # report it, then leave the child either way
+                    import traceback
+
+                    traceback.print_exc()
+                    code = 1
+                finally:
+                    connections.close_all()
+                    os._exit(code)
+            children.append(pid)
+        for pid in children:
+            os.waitpid(pid, 0)
     elapsed = time.perf_counter() - started
     fates = Counter(InboundEmail.objects.values_list("fate", flat=True))
     out(f"\n{connection.vendor}: {count / elapsed:.0f} messages/s over {elapsed:.1f} s; ")
@@ -127,13 +167,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--database", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--processes", type=int, default=1, help="ingesting side by side")
     args = parser.parse_args(argv)
     if args.database != "both":
-        run(args.database, args.messages)
+        run(args.database, args.messages, args.processes)
         return
     for database in ("sqlite", "postgres"):
         command = [sys.executable, "-m", "supportal.mail.bench_mail", "--database", database]
-        subprocess.run([*command, "--messages", str(args.messages)], cwd=ROOT, check=False)  # noqa: S603
+        command += ["--messages", str(args.messages), "--processes", str(args.processes)]
+        subprocess.run(command, cwd=ROOT, check=False)  # noqa: S603
 
 
 if __name__ == "__main__":

@@ -186,7 +186,8 @@ def ticket_email_send(
         # Exchange ignores Auto-Submitted; this keeps its out-of-office answers off automatic
         # mail (not bounce reports, which is how we learn an address bounces).
         headers["X-Auto-Response-Suppress"] = "OOF, AutoReply"
-    with transaction.atomic():
+    # Together or not at all; inside the caller's transaction no savepoint is needed.
+    with transaction.atomic(savepoint=False):
         email_send(
             to=to,
             template=template,

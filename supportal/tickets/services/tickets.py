@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -73,7 +74,8 @@ def _ticket_create(
     actor = actor or requester
     now = timezone.now()
     try:
-        with transaction.atomic():
+        # Only a form's key can collide; without one, no savepoint to recover with.
+        with transaction.atomic() if submission_key else nullcontext():
             ticket = Ticket.objects.create(
                 subject=subject[:200],
                 requester=requester,

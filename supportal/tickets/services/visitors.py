@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from supportal.accounts.models import Role, User, normalize_email
@@ -39,7 +39,13 @@ def user_for_email(*, email: str, name: str = "", language: str = "") -> User:
         language=language or settings.LANGUAGE_CODE,
     )
     user.set_unusable_password()
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        # Two messages from (or copying) the same new person at the same moment: the other
+        # one made the account.
+        return User.objects.get(email=email)
     return user
 
 

@@ -227,3 +227,24 @@ class SearchTests:
         assert found(f"#{korean.pk}") == [korean]
         assert found("refund parcel nothing") == []
         assert found('" * NEAR ( )') == []
+
+
+class UserForEmailTests:
+    def test_it_returns_the_account_another_process_made_a_moment_ago(
+        self, personas: Personas, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from supportal.accounts.models import User
+        from supportal.tickets.services import user_for_email
+
+        made = user_for_email(email="new.person@example.test")
+        real_filter = User.objects.filter
+        misses = iter([True])
+
+        def racing_filter(*args: object, **kwargs: object) -> object:
+            # The first lookup runs before the other process's insert commits.
+            if next(misses, False):
+                return User.objects.none()
+            return real_filter(*args, **kwargs)
+
+        monkeypatch.setattr(User.objects, "filter", racing_filter)
+        assert user_for_email(email="New.Person@example.test") == made
