@@ -332,6 +332,15 @@ class ConnectionTests:
         )
         assert "Authentication failed" in message
 
+    def test_it_names_a_wrong_password_in_the_admins_language(self, dovecot: Account) -> None:
+        from django.utils import translation
+
+        with translation.override("ko"):
+            message = imap_test(make_imap_mailbox(dovecot, password="not-the-password"))
+        assert message.startswith(
+            f"127.0.0.1 서버가 {dovecot.user} 계정의 사용자 이름 또는 비밀번호를 거부했습니다."
+        )
+
     def test_it_names_an_untrusted_certificate(self, dovecot: Account, settings: Any) -> None:
         settings.MAIL_IMAP_CA_FILE = ""  # the system's CAs do not know our test CA
         message = imap_test(make_imap_mailbox(dovecot))
