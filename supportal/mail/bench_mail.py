@@ -1,7 +1,7 @@
 """Inbound mail ingestion speed: parse, store, thread, index, on SQLite and PostgreSQL.
 
     python -m supportal.mail.bench_mail [--messages 10000] [--database sqlite|postgres|both]
-                                        [--processes 1]
+                                        [--processes 1] [--imap]
 
 The messages are the real ones in ../shared/eval/mail (read in place), repeated until there are
 --messages of them, each copy with its own Message-ID and one of 500 senders, so every copy is
@@ -163,18 +163,70 @@ def run(database: str, count: int, workers: int) -> None:
     out("fates: " + ", ".join(f"{fate} {n:,}" for fate, n in sorted(fates.items())))
 
 
+def run_imap(database: str, count: int) -> None:
+    """A backlog of `count` messages in a real Dovecot (loopback, TLS) drained by the poller,
+    batch after batch, as the worker would: throughput and the process's memory."""
+    setup(database)
+    from django.conf import settings
+    from django.db import connection
+
+    from supportal.mail.imap import mailbox_poll
+    from supportal.mail.models import InboundEmail, Mailbox
+    from supportal.mail.tests.dovecot import running_dovecot
+
+    messages = corpus()
+    with running_dovecot() as server:
+        user, password = server.add_user()
+        server.deliver(user, (variant(messages[n % len(messages)], n) for n in range(count)))
+        settings.MAIL_IMAP_CA_FILE = str(server.ca_file)
+        mailbox = Mailbox(
+            address="imap@bench.test",
+            delivery=Mailbox.Delivery.IMAP,
+            imap_host=server.host,
+            imap_port=server.imaps_port,
+            imap_user=user,
+        )
+        mailbox.imap_password = password
+        mailbox.save()
+        batch = settings.MAIL_IMAP_BATCH
+        out(f"\n{connection.vendor}: an IMAP backlog of {count:,} messages, batches of {batch}\n")
+        out("| stored | msgs/s (this batch) | RSS MB |\n|---:|---:|---:|")
+        started = time.perf_counter()
+        stored = 0
+        while stored < count:
+            last = time.perf_counter()
+            result = mailbox_poll(Mailbox.objects.get(pk=mailbox.pk))
+            if result.error or not result.fetched:
+                out(f"stopped: {result.error or 'nothing fetched'}")
+                break
+            stored += result.stored
+            if stored % (settings.MAIL_IMAP_BATCH * 10) < settings.MAIL_IMAP_BATCH:
+                rate = result.fetched / (time.perf_counter() - last)
+                out(f"| {stored:,} | {rate:.0f} | {rss_mb():.0f} |")
+        elapsed = time.perf_counter() - started
+        seen = len(server.seen_uids(user))
+    rows = InboundEmail.objects.filter(mailbox=mailbox).count()
+    out(f"\n{connection.vendor}: {stored / elapsed:.0f} messages/s from IMAP over {elapsed:.1f} s;")
+    out(f"{rows:,} stored, {seen:,} marked read on the server")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--database", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--processes", type=int, default=1, help="ingesting side by side")
+    parser.add_argument("--imap", action="store_true", help="drain an IMAP backlog instead")
     args = parser.parse_args(argv)
     if args.database != "both":
-        run(args.database, args.messages, args.processes)
+        if args.imap:
+            run_imap(args.database, args.messages)
+        else:
+            run(args.database, args.messages, args.processes)
         return
     for database in ("sqlite", "postgres"):
         command = [sys.executable, "-m", "supportal.mail.bench_mail", "--database", database]
         command += ["--messages", str(args.messages), "--processes", str(args.processes)]
+        command += ["--imap"] * args.imap
         subprocess.run(command, cwd=ROOT, check=False)  # noqa: S603
 
 
