@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.core.cache import caches
+from django.utils import translation
 
 from supportal.test import Personas, make_personas
 
@@ -35,3 +36,13 @@ def _clear_caches() -> Iterator[None]:
 @pytest.fixture
 def personas(db: None) -> Personas:
     return make_personas()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts and ends in the default language: a request through the test client
+    leaves its language active in the thread, and the next test (under pytest-xdist, any test)
+    would otherwise read Korean where it expects English."""
+    translation.deactivate()
+    yield
+    translation.deactivate()

@@ -153,7 +153,8 @@ class ThreadingTests:
         )
         assert reply.fate == Fate.APPENDED
         assert reply.ticket_id == ticket.pk
-        assert list(ticket.messages.values_list("body", flat=True)) == [
+        bodies = ticket.messages.order_by("created_at", "pk").values_list("body", flat=True)
+        assert list(bodies) == [
             "The printer in room 4 is on fire.",
             "We are on it.",
             "Still burning.",
