@@ -160,6 +160,9 @@ class InboundEmail(models.Model):
     quoted_html = models.TextField(blank=True)
     remote_images_removed = models.BooleanField(default=False)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # A new request was made from it and its sender is still to be acknowledged (by the worker,
+    # after the commit; mail.tasks).
+    ack_pending = models.BooleanField(default=False)
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
 
@@ -174,6 +177,9 @@ class InboundEmail(models.Model):
             models.Index(fields=["fate", "-received_at", "-id"], name="inbound_fate_idx"),
             models.Index(fields=["mailbox", "-received_at", "-id"], name="inbound_mailbox_idx"),
             models.Index(fields=["sender", "received_at"], name="inbound_sender_idx"),
+            models.Index(
+                fields=["processed_at"], condition=Q(ack_pending=True), name="inbound_ack_idx"
+            ),
             models.Index(
                 fields=["mailbox", "imap_uidvalidity", "imap_uid"],
                 condition=Q(imap_uid__isnull=False),

@@ -1,4 +1,5 @@
-"""The worker's email schedules: IMAP polling every minute, stalled messages every five."""
+"""The worker's email work: acknowledging new requests, IMAP polling every minute, stalled
+messages and acknowledgements every five."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ import logging
 
 from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from supportal.mail.imap import mailbox_poll
 from supportal.mail.models import Mailbox
-from supportal.mail.services import inbound_process_stale
+from supportal.mail.services import (
+    inbound_acknowledge,
+    inbound_acknowledge_stale,
+    inbound_process_stale,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +27,12 @@ def due_mailboxes() -> list[Mailbox]:
             delivery=Mailbox.Delivery.IMAP, active=True, next_poll_at__lte=timezone.now()
         ).exclude(imap_host="")
     )
+
+
+@db_task()
+def acknowledge_email(pk: int) -> None:
+    """Acknowledges the request made from inbound email `pk`; enqueued after its commit."""
+    inbound_acknowledge(pk=pk)
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -43,3 +54,6 @@ def process_stale_inbound() -> None:
     count = inbound_process_stale()
     if count:
         logger.info("processed %s stored but unprocessed inbound emails", count)
+    count = inbound_acknowledge_stale()
+    if count:
+        logger.info("sent %s acknowledgements whose task was lost", count)

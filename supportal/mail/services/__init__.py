@@ -5,6 +5,8 @@ from __future__ import annotations
 from supportal.mail.services.addresses import mailbox_for_addresses
 from supportal.mail.services.ingest import (
     REASONS,
+    inbound_acknowledge,
+    inbound_acknowledge_stale,
     inbound_process,
     inbound_process_stale,
     inbound_release,
@@ -15,6 +17,8 @@ from supportal.mail.services.ingest import (
 
 __all__ = [
     "REASONS",
+    "inbound_acknowledge",
+    "inbound_acknowledge_stale",
     "inbound_process",
     "inbound_process_stale",
     "inbound_release",

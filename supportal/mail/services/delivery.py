@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -217,7 +218,7 @@ def _create(
         for email, name in _cc_addresses(parsed, {requester.email}, ours)
     ]
     mailbox = inbound.mailbox
-    ticket, _created = _ticket_create(
+    ticket, _created, message = _ticket_create(
         requester=requester,
         subject=_subject(parsed),
         description=_body(content),
@@ -227,15 +228,41 @@ def _create(
         cc=cc,
         notify=False,
     )
+    assert message is not None  # noqa: S101 (no submission key: always a new request)
     if mailbox is not None:
         TicketMailbox.objects.create(ticket=ticket, mailbox=mailbox)
-    message = ticket.messages.order_by("pk")[0]
     if follow_up_of is not None:
         ticket_link(ticket=ticket, other=follow_up_of, actor=requester, channel=Channel.EMAIL)
     _after_message(inbound, parsed, content, ticket, message)
+    # The acknowledgement (its templates, MIME and thread headers are most of a new request's
+    # cost) is the worker's, right after the commit; the flag makes it durable and once-only.
+    inbound.ack_pending = True
+    transaction.on_commit(lambda pk=inbound.pk: _enqueue_acknowledgement(pk))
+    return Fate.CREATED, "follow_up" if follow_up_of else "new_request"
+
+
+def _enqueue_acknowledgement(pk: int) -> None:
+    from supportal.mail.tasks import acknowledge_email  # the tasks module imports services
+
+    acknowledge_email(pk)
+
+
+@transaction.atomic
+def inbound_acknowledge(*, pk: int) -> bool:
+    """Acknowledges the new request made from inbound email `pk` (with a sign-in link for a
+    sender without a password), if that is still to do: the flag is cleared in the same
+    transaction as the outbox row is written, so a retry or a second worker never sends it
+    twice, and a crash before the commit leaves it to do. True when it was sent now."""
+    if not InboundEmail.objects.filter(pk=pk, ack_pending=True).update(ack_pending=False):
+        return False
+    inbound = InboundEmail.objects.select_related("ticket__requester").get(pk=pk)
+    ticket = inbound.ticket
+    if ticket is None:  # the request was deleted since
+        return False
+    requester = ticket.requester
     token = access_link_create(ticket=ticket, user=requester) if _needs_link(requester) else None
     notifications.request_received(ticket, access_token=token)
-    return Fate.CREATED, "follow_up" if follow_up_of else "new_request"
+    return True
 
 
 def _needs_link(user: User) -> bool:

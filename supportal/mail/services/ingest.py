@@ -1,11 +1,14 @@
 """Inbound email: every way in (IMAP, pipe, HTTP) calls mail_ingest.
 
-mail_ingest stores the raw bytes and an InboundEmail row first, in their own transaction, so
-nothing received is ever lost; then inbound_process decides the message's fate (a new request,
-a reply to one, ignored noise, held, spam, rejected) in a second transaction. A failure while
-processing leaves the stored row as "failed" with the reason: an admin can process it again from
-the mail log after a fix, and the messages after it go on. What a message that passes the
-checks becomes (threading, a new request or a reply) is delivery.py's part.
+mail_ingest stores the raw bytes and an InboundEmail row and decides the message's fate (a new
+request, a reply to one, ignored noise, held, spam, rejected) in one transaction, the deciding
+inside a savepoint: a failure while processing rolls back to the savepoint and the row is kept
+as "failed" with the reason (an admin can process it again from the mail log after a fix, and
+the messages after it go on). A crash or a database outage rolls back both, and the caller has
+not yet told the source the message arrived (IMAP leaves it unread, the pipe command exits
+non-zero, HTTP answers no 2xx), so it is delivered again. What a message that passes the checks
+becomes (threading, a new request or a reply) is delivery.py's part; the acknowledgement to a
+new request's sender is written by the worker after the commit (mail.tasks).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from supportal.accounts.models import User, normalize_email
 from supportal.lib.mime import ParsedMail, parse_message
 from supportal.mail.models import BouncingAddress, InboundEmail, Mailbox
 from supportal.mail.services.addresses import base_address, mailbox_for_addresses, our_addresses
-from supportal.mail.services.delivery import deliver
+from supportal.mail.services.delivery import deliver, inbound_acknowledge
 
 logger = logging.getLogger(__name__)
 
@@ -127,9 +130,11 @@ def mail_ingest(
             [*parsed.recipients_hint, *(a.email for a in [*parsed.to, *parsed.cc])]
         )
     key = _dedupe_key(parsed, raw)
-    existing = _existing(mailbox, key, imap_uid, imap_uidvalidity)
-    if existing is not None:
-        return _again(existing)
+    if imap_uid is not None:
+        # The poller asks first (inbound_seen_uid); this catches a row stored under another key.
+        existing = _existing(mailbox, key, imap_uid, imap_uidvalidity)
+        if existing is not None:
+            return _again(existing)
     inbound = InboundEmail(
         mailbox=mailbox,
         source=source,
@@ -144,16 +149,21 @@ def mail_ingest(
     inbound.raw.save("message.eml", ContentFile(raw), save=False)
     try:
         with transaction.atomic():
+            # The unique (mailbox, dedupe_key) makes a second copy fail here, before any work.
             inbound.save()
+            inbound.duplicate = False  # type: ignore[attr-defined]
+            return _process_guarded(inbound, parsed, release=False)
     except IntegrityError:
-        # Another process stored the same message a moment ago.
+        # Stored before (a repeat delivery), or by another process a moment ago.
         inbound.raw.delete(save=False)
         existing = _existing(mailbox, key, imap_uid, imap_uidvalidity)
         if existing is None:
             raise
         return _again(existing)
-    inbound.duplicate = False  # type: ignore[attr-defined]
-    return inbound_process(inbound=inbound, parsed=parsed, expect=(Fate.RECEIVED,))
+    except BaseException:
+        # Nothing was committed (a database outage, a crash): the source delivers it again.
+        inbound.raw.delete(save=False)
+        raise
 
 
 def _again(existing: InboundEmail) -> InboundEmail:
@@ -178,6 +188,15 @@ def inbound_process_stale(*, older_than_minutes: int = 5) -> int:
         inbound_process(inbound=inbound, expect=(Fate.RECEIVED,))
         count += 1
     return count
+
+
+def inbound_acknowledge_stale(*, older_than_minutes: int = 2) -> int:
+    """Sends the acknowledgements whose task never ran (the process died between its commit
+    and queueing it, or the queue lost it); the worker runs this every few minutes."""
+    since = timezone.now() - timedelta(minutes=older_than_minutes)
+    pending = InboundEmail.objects.filter(ack_pending=True, processed_at__lt=since)
+    pks = list(pending.order_by("processed_at").values_list("pk", flat=True)[:500])
+    return sum(inbound_acknowledge(pk=pk) for pk in pks)
 
 
 def _oversize_detail() -> str:
@@ -227,6 +246,7 @@ def _finish(inbound: InboundEmail, fate: str, reason: str, detail: str = "") -> 
             "quoted_text",
             "quoted_html",
             "remote_images_removed",
+            "ack_pending",
         ]
     )
     return inbound
@@ -243,24 +263,43 @@ def inbound_process(
     its row is locked (so two processes never both process it; the loser gets the row back with
     `duplicate` set). Never raises for bad mail: an unexpected error is recorded on the row as
     "failed"; a database outage propagates (the caller retries)."""
-    try:
-        with transaction.atomic():
-            locked = InboundEmail.objects.select_for_update().get(pk=inbound.pk)
-            if locked.fate not in expect:
-                locked.duplicate = True  # type: ignore[attr-defined]
-                return locked
-            inbound = locked
-            inbound.duplicate = False  # type: ignore[attr-defined]
+    with transaction.atomic():
+        locked = InboundEmail.objects.select_for_update().get(pk=inbound.pk)
+        if locked.fate not in expect:
+            locked.duplicate = True  # type: ignore[attr-defined]
+            return locked
+        if InboundEmail.mailbox.is_cached(inbound):  # type: ignore[attr-defined]
+            locked.mailbox = inbound.mailbox
+        inbound = locked
+        inbound.duplicate = False  # type: ignore[attr-defined]
+        try:
             if parsed is None:
                 parsed = parse_message(_read_raw(inbound))
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as error:  # storage trouble with one file must not stop the rest
+            return _failed(inbound, error)
+        return _process_guarded(inbound, parsed, release=release)
+
+
+def _process_guarded(inbound: InboundEmail, parsed: ParsedMail, *, release: bool) -> InboundEmail:
+    """_process in a savepoint: an unexpected error in one message is recorded on its row as
+    "failed" and its half-made changes are rolled back; a database outage propagates."""
+    try:
+        with transaction.atomic():
             return _process(inbound, parsed, release=release)
     except (OperationalError, InterfaceError):
         raise
     except Exception as error:  # any other bug or surprise in one message must not stop the rest
-        logger.warning("inbound email %s failed: %r", inbound.pk, error)
-        inbound.refresh_from_db()
-        inbound.duplicate = False  # type: ignore[attr-defined]
-        return _finish(inbound, Fate.FAILED, "error", f"{type(error).__name__}: {error}"[:2000])
+        return _failed(inbound, error)
+
+
+def _failed(inbound: InboundEmail, error: Exception) -> InboundEmail:
+    logger.warning("inbound email %s failed: %r", inbound.pk, error)
+    duplicate = getattr(inbound, "duplicate", False)
+    inbound.refresh_from_db()  # forget what the rolled-back processing set on it
+    inbound.duplicate = duplicate  # type: ignore[attr-defined]
+    return _finish(inbound, Fate.FAILED, "error", f"{type(error).__name__}: {error}"[:2000])
 
 
 def _process(inbound: InboundEmail, parsed: ParsedMail, *, release: bool) -> InboundEmail:

@@ -6,6 +6,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
+from django.test import TestCase
 from django.utils import timezone
 
 from supportal.mail.models import InboundEmail, Mailbox
@@ -63,4 +64,7 @@ def email(
 
 
 def ingest(raw: bytes, mailbox: Mailbox | None = None, **kwargs: Any) -> InboundEmail:
-    return mail_ingest(raw=raw, mailbox=mailbox, source=InboundEmail.Source.PIPE, **kwargs)
+    """mail_ingest, then what its commit sets off (the acknowledgement task), as in production
+    with the worker running; a test's transaction would otherwise hold those back."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return mail_ingest(raw=raw, mailbox=mailbox, source=InboundEmail.Source.PIPE, **kwargs)

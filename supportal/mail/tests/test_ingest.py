@@ -56,6 +56,50 @@ class NewRequestTests:
         assert f"[#{row.ticket_id}]" in mail.subject
         assert "/requests/access/" in mail.body_text
 
+    def test_it_acknowledges_once_even_when_the_task_runs_twice(self, personas: Personas) -> None:
+        from supportal.mail.services import inbound_acknowledge
+
+        row = ingest(email(sender="dana@newco.test"), make_mailbox())
+        assert not inbound_acknowledge(pk=row.pk)  # the worker's task already did
+        assert OutboundEmail.objects.filter(to="dana@newco.test").count() == 1
+        row.refresh_from_db()
+        assert not row.ack_pending
+
+    def test_an_acknowledgement_whose_task_was_lost_is_sent_by_the_sweep(
+        self, personas: Personas, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from supportal.mail.services import inbound_acknowledge_stale, mail_ingest
+
+        # The process dies between its commit and queueing the task: the callback never runs.
+        with django_capture_on_commit_callbacks(execute=False):
+            row = mail_ingest(
+                raw=email(sender="dana@newco.test"), mailbox=make_mailbox(), source="pipe"
+            )
+        assert row.fate == Fate.CREATED
+        assert not OutboundEmail.objects.exists()
+        assert inbound_acknowledge_stale() == 0  # too recent: its task may still be queued
+        InboundEmail.objects.filter(pk=row.pk).update(
+            processed_at=timezone.now() - timedelta(minutes=5)
+        )
+        assert inbound_acknowledge_stale() == 1
+        mail = OutboundEmail.objects.get(to="dana@newco.test")
+        assert "/requests/access/" in mail.body_text
+        assert inbound_acknowledge_stale() == 0
+
+    def test_replies_and_noise_are_not_acknowledged(self, personas: Personas) -> None:
+        mailbox = make_mailbox()
+        ticket = make_ticket(personas.customer)
+        before = OutboundEmail.objects.count()
+        reply = ingest(email(subject=f"Re: [#{ticket.pk}] Printer"), mailbox)
+        noise = ingest(email(headers={"Auto-Submitted": "auto-replied"}), mailbox)
+        assert (reply.fate, noise.fate) == (Fate.APPENDED, Fate.IGNORED)
+        assert not InboundEmail.objects.filter(ack_pending=True).exists()
+        assert OutboundEmail.objects.count() == before
+
     def test_it_puts_new_people_in_the_organization_of_their_domain(
         self, personas: Personas
     ) -> None:
@@ -348,9 +392,33 @@ class OnceTests:
         ingest(raw.replace(b"hello", b"hello again"), mailbox)
         assert Ticket.objects.count() == 2
 
-    def test_a_message_stored_by_a_process_that_died_is_processed_once_later(
+    def test_a_process_that_dies_mid_way_leaves_nothing_and_the_next_delivery_makes_it(
         self, personas: Personas, monkeypatch: pytest.MonkeyPatch
     ) -> None:
+        from supportal.mail.services import ingest as ingest_module
+
+        def killed(*args: Any, **kwargs: Any) -> None:
+            raise KeyboardInterrupt  # the process dies while making the request
+
+        mailbox = make_mailbox()
+        raw = email(message_id="<crash@acme.test>")
+        with monkeypatch.context() as patch:
+            patch.setattr(ingest_module, "_process", killed)
+            with pytest.raises(KeyboardInterrupt):
+                ingest(raw, mailbox)
+        # Nothing half-made; the source was not told it arrived, so it delivers it again.
+        assert not InboundEmail.objects.exists()
+        assert not Ticket.objects.exists()
+        row = ingest(raw, mailbox)
+        assert (row.fate, row.duplicate) == (Fate.CREATED, False)
+        assert ingest(raw, mailbox).duplicate
+        assert Ticket.objects.count() == 1
+
+    def test_a_message_stored_but_never_processed_is_finished_once_later(
+        self, personas: Personas, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Rows left "received" (stored by an earlier version, which processed in a second
+        transaction) are finished by the next delivery or by the worker's sweep, once."""
         from datetime import timedelta
 
         from django.utils import timezone
@@ -358,30 +426,27 @@ class OnceTests:
         from supportal.mail.services import inbound_process_stale
         from supportal.mail.services import ingest as ingest_module
 
-        def killed(**kwargs: Any) -> None:
-            raise KeyboardInterrupt  # the process dies right after storing
+        def unprocessed(inbound: InboundEmail, *args: Any, **kwargs: Any) -> InboundEmail:
+            return inbound
 
         mailbox = make_mailbox()
-        raw = email(message_id="<crash@acme.test>")
+        raw = email(message_id="<stored@acme.test>")
         with monkeypatch.context() as patch:
-            patch.setattr(ingest_module, "inbound_process", killed)
-            with pytest.raises(KeyboardInterrupt):
-                ingest(raw, mailbox)
-        assert InboundEmail.objects.get().fate == Fate.RECEIVED
+            patch.setattr(ingest_module, "_process_guarded", unprocessed)
+            ingest(raw, mailbox)
+            ingest(email(message_id="<stored-2@acme.test>"), mailbox)
+        assert InboundEmail.objects.filter(fate=Fate.RECEIVED).count() == 2
         # The same message again (IMAP fetches it again, a mail service retries): done now.
         row = ingest(raw, mailbox)
         assert (row.fate, row.duplicate) == (Fate.CREATED, False)
         assert ingest(raw, mailbox).duplicate
-        # Without a retry, the worker's sweep finishes it.
-        with monkeypatch.context() as patch:
-            patch.setattr(ingest_module, "inbound_process", killed)
-            with pytest.raises(KeyboardInterrupt):
-                ingest(email(message_id="<crash-2@acme.test>"), mailbox)
+        # Without a retry, the worker's sweep finishes the other one.
         assert inbound_process_stale() == 0  # too recent: its own process may still be on it
         InboundEmail.objects.filter(fate=Fate.RECEIVED).update(
             received_at=timezone.now() - timedelta(minutes=10)
         )
         assert inbound_process_stale() == 1
+        assert inbound_process_stale() == 0
         assert Ticket.objects.count() == 2
 
     def test_a_failure_is_kept_and_can_be_processed_after_a_fix(

@@ -114,7 +114,7 @@ def ticket_create_anonymous(
 ) -> Ticket:
     """A visitor's request: made at once, with an emailed link that signs them in to it."""
     requester = user_for_email(email=email, name=name, language=language)
-    ticket, created = _ticket_create(
+    ticket, created, _message = _ticket_create(
         requester=requester,
         subject=subject,
         description=description,
