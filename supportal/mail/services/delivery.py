@@ -26,7 +26,7 @@ from supportal.lib.mime import MailAttachment, ParsedMail
 from supportal.mail.models import InboundEmail, MessageReference, TicketMailbox
 from supportal.mail.services.addresses import PLUS_NUMBER, base_address
 from supportal.tickets import attachments as attachment_checks
-from supportal.tickets import notifications, search
+from supportal.tickets import hooks, notifications, search
 from supportal.tickets.models import Attachment, Channel, Message, Status, Ticket, TicketCC
 from supportal.tickets.services import access_link_create, ticket_link, ticket_reply, user_for_email
 from supportal.tickets.services.common import Kind, _event, _store_attachments
@@ -319,9 +319,11 @@ def _append_outside_note(
         created_at=now,
     )
     _store_attachments(ticket, message, content.files, author)
-    _event(ticket, author, Channel.EMAIL, Kind.NOTED, "message", "", message.pk, now)
+    event = _event(ticket, author, Channel.EMAIL, Kind.NOTED, "message", "", message.pk, now)
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
     search.index_ticket(ticket)
+    change = hooks.TicketChange(ticket, author, Channel.EMAIL, [event], message=message)
+    hooks.ticket_changed(change)
     _after_message(inbound, parsed, content, ticket, message)
     return Fate.APPENDED, "outside_note"
 

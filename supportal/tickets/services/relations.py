@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from supportal.accounts.models import User
-from supportal.tickets import notifications, search
+from supportal.tickets import hooks, notifications, search
 from supportal.tickets.models import (
     Attachment,
     Channel,
@@ -86,10 +86,18 @@ def ticket_merge(
         channel=Channel.SYSTEM,
         created_at=now,
     )
-    _event(source, actor, channel, Kind.MERGED_INTO, "merged_into", "", target.pk, now)
-    _event(target, actor, channel, Kind.MERGED_FROM, "merged_from", "", source.pk, now)
+    source_events = [
+        _event(source, actor, channel, Kind.MERGED_INTO, "merged_into", "", target.pk, now)
+    ]
+    target_events = [
+        _event(target, actor, channel, Kind.MERGED_FROM, "merged_from", "", source.pk, now)
+    ]
     if source.status != Status.CLOSED:
-        _event(source, actor, channel, Kind.CHANGED, "status", source.status, Status.CLOSED, now)
+        source_events.append(
+            _event(
+                source, actor, channel, Kind.CHANGED, "status", source.status, Status.CLOSED, now
+            )
+        )
         _set_status(source, Status.CLOSED, now)
     source.merged_into = target
     source.updated_at = now
@@ -99,6 +107,8 @@ def ticket_merge(
     target.save()
     search.index_ticket(source)
     search.index_ticket(target)
+    hooks.ticket_changed(hooks.TicketChange(source, actor, channel, source_events))
+    hooks.ticket_changed(hooks.TicketChange(target, actor, channel, target_events))
     notifications.merged(source, target, notice)
     return target
 

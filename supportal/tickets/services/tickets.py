@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from supportal.accounts.models import User
 from supportal.tickets import attachments as attachment_checks
-from supportal.tickets import notifications, search
+from supportal.tickets import hooks, notifications, search
 from supportal.tickets.models import (
     Channel,
     CustomField,
@@ -99,7 +99,7 @@ def _ticket_create(
                 False,
                 None,
             )
-        _event(ticket, actor, channel, Kind.CREATED, "", "", subject, now)
+        events = [_event(ticket, actor, channel, Kind.CREATED, "", "", subject, now)]
         message = Message.objects.create(
             ticket=ticket,
             author=actor,
@@ -116,10 +116,15 @@ def _ticket_create(
             if user.pk not in added:  # a new request has no CCs yet: no need to look
                 added.add(user.pk)
                 TicketCC.objects.create(ticket=ticket, user=user)
-                _event(ticket, actor, channel, Kind.CC_ADDED, "cc", "", user.email, now)
+                events.append(
+                    _event(ticket, actor, channel, Kind.CC_ADDED, "cc", "", user.email, now)
+                )
         if deflection_key:
             Deflection.objects.filter(form_key=deflection_key).update(submitted=True)
         search.index_new_ticket(ticket, description)
+        hooks.ticket_changed(
+            hooks.TicketChange(ticket, actor, channel, events, created=True, message=message)
+        )
         if notify:
             notifications.request_received(ticket)
         return ticket, True, message
@@ -152,28 +157,23 @@ def ticket_reply(
         ticket=ticket, author=author, body=body, public=public, channel=channel, created_at=now
     )
     _store_attachments(ticket, message, attachments, author)
-    _event(
-        ticket,
-        author,
-        channel,
-        Kind.REPLIED if public else Kind.NOTED,
-        "message",
-        "",
-        message.pk,
-        now,
-    )
+    kind = Kind.REPLIED if public else Kind.NOTED
+    events = [_event(ticket, author, channel, kind, "message", "", message.pk, now)]
     agent_opens = author.is_agent and ticket.status == Status.NEW
     customer_reopens = not author.is_agent and ticket.status in (Status.PENDING, Status.SOLVED)
     if status is None and public and (agent_opens or customer_reopens):
         status = Status.OPEN
     if status and status != ticket.status:
-        _event(ticket, author, channel, Kind.CHANGED, "status", ticket.status, status, now)
+        events.append(
+            _event(ticket, author, channel, Kind.CHANGED, "status", ticket.status, status, now)
+        )
         _set_status(ticket, status, now)
     ticket.updated_at = now
     if public:
         ticket.last_message_at = now
     ticket.save()
     search.index_ticket(ticket)
+    hooks.ticket_changed(hooks.TicketChange(ticket, author, channel, events, message=message))
     if public:
         if author.is_agent:
             notifications.agent_replied(ticket, message)
@@ -227,6 +227,7 @@ def ticket_update(
     if events:
         ticket.updated_at = now
         ticket.save()
+        hooks.ticket_changed(hooks.TicketChange(ticket, actor, channel, events))
         if ticket.subject != old_subject:
             # The other terms (messages, requester) did not change.
             search.index_ticket(ticket)
