@@ -25,6 +25,7 @@ class TicketChange:
     events: list[TicketEvent] = field(default_factory=list)
     created: bool = False
     message: Message | None = None  # the message added by this change, if any
+    via: str = ""  # the automatic rule that made the change (TicketEvent.via), if any
 
     def changed(self, name: str) -> TicketEvent | None:
         """The event that changed field `name` ("status", "priority", ...), if any."""

@@ -449,6 +449,8 @@ class TicketEvent(models.Model):
         MERGED_FROM = "merged_from", _("Another request merged in")
         LINKED = "linked", _("Linked")
         UNLINKED = "unlinked", _("Unlinked")
+        SLA_WARNING = "sla_warning", _("Service level target about to be missed")
+        SLA_BREACHED = "sla_breached", _("Service level target missed")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -459,6 +461,9 @@ class TicketEvent(models.Model):
     field = models.CharField(max_length=64, blank=True)  # "status", "assignee", "field:<key>"
     old_value = models.CharField(max_length=2000, blank=True)
     new_value = models.CharField(max_length=2000, blank=True)
+    # The automatic rule that made this change, as "<kind>:<id>" ("sla:3", "trigger:12",
+    # "automation:5", "macro:7", "routing:2"); empty for a person's own change.
+    via = models.CharField(max_length=40, blank=True, default="", db_default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -53,6 +53,7 @@ def _event(
     old: Any = "",
     new: Any = "",
     at: Any = None,
+    via: str = "",
 ) -> TicketEvent:
     return TicketEvent.objects.create(
         ticket=ticket,
@@ -63,6 +64,7 @@ def _event(
         old_value="" if old is None else str(old)[:2000],
         new_value="" if new is None else str(new)[:2000],
         created_at=at or timezone.now(),
+        via=via,
     )
 
 
@@ -119,7 +121,12 @@ def _clean_field_value(field: CustomField, value: Any) -> str:
 
 
 def _save_fields(
-    ticket: Ticket, values: Mapping[CustomField, Any], actor: User | None, channel: str, now: Any
+    ticket: Ticket,
+    values: Mapping[CustomField, Any],
+    actor: User | None,
+    channel: str,
+    now: Any,
+    via: str = "",
 ) -> list[TicketEvent]:
     """Writes the values that differ; returns their events."""
     events = []
@@ -137,6 +144,6 @@ def _save_fields(
         elif row:
             row.delete()
         events.append(
-            _event(ticket, actor, channel, Kind.CHANGED, f"field:{field.key}", old, value, now)
+            _event(ticket, actor, channel, Kind.CHANGED, f"field:{field.key}", old, value, now, via)
         )
     return events

@@ -140,6 +140,7 @@ def ticket_reply(
     attachments: Sequence[UploadedFile] = (),
     channel: str = Channel.WEB,
     status: str | None = None,
+    via: str = "",
 ) -> Message:
     """Adds a public reply or (agents only) an internal note, optionally changing the status.
 
@@ -158,14 +159,14 @@ def ticket_reply(
     )
     _store_attachments(ticket, message, attachments, author)
     kind = Kind.REPLIED if public else Kind.NOTED
-    events = [_event(ticket, author, channel, kind, "message", "", message.pk, now)]
+    events = [_event(ticket, author, channel, kind, "message", "", message.pk, now, via)]
     agent_opens = author.is_agent and ticket.status == Status.NEW
     customer_reopens = not author.is_agent and ticket.status in (Status.PENDING, Status.SOLVED)
     if status is None and public and (agent_opens or customer_reopens):
         status = Status.OPEN
     if status and status != ticket.status:
         events.append(
-            _event(ticket, author, channel, Kind.CHANGED, "status", ticket.status, status, now)
+            _event(ticket, author, channel, Kind.CHANGED, "status", ticket.status, status, now, via)
         )
         _set_status(ticket, status, now)
     ticket.updated_at = now
@@ -173,7 +174,8 @@ def ticket_reply(
         ticket.last_message_at = now
     ticket.save()
     search.index_ticket(ticket)
-    hooks.ticket_changed(hooks.TicketChange(ticket, author, channel, events, message=message))
+    change = hooks.TicketChange(ticket, author, channel, events, message=message, via=via)
+    hooks.ticket_changed(change)
     if public:
         if author.is_agent:
             notifications.agent_replied(ticket, message)
@@ -184,15 +186,21 @@ def ticket_reply(
 
 @transaction.atomic
 def ticket_update(
-    *, ticket: Ticket, actor: User | None, changes: Changes, channel: str = Channel.WEB
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    changes: Changes,
+    channel: str = Channel.WEB,
+    via: str = "",
 ) -> list[TicketEvent]:
-    """Applies the given field changes, writing one event per changed field."""
+    """Applies the given field changes, writing one event per changed field; `via` names the
+    automatic rule making them (TicketEvent.via), if any."""
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     now = timezone.now()
     events: list[TicketEvent] = []
 
     def changed(field: str, old: Any, new: Any) -> None:
-        events.append(_event(ticket, actor, channel, Kind.CHANGED, field, old, new, now))
+        events.append(_event(ticket, actor, channel, Kind.CHANGED, field, old, new, now, via))
 
     old_status, old_assignee_id, old_subject = ticket.status, ticket.assignee_id, ticket.subject
     subject = (changes.subject or "").strip()[:200]
@@ -223,11 +231,11 @@ def ticket_update(
             now_tags = (current - set(removed)) | set(added)
             changed("tags", " ".join(sorted(current)), " ".join(sorted(now_tags)))
     if changes.fields:
-        events.extend(_save_fields(ticket, changes.fields, actor, channel, now))
+        events.extend(_save_fields(ticket, changes.fields, actor, channel, now, via))
     if events:
         ticket.updated_at = now
         ticket.save()
-        hooks.ticket_changed(hooks.TicketChange(ticket, actor, channel, events))
+        hooks.ticket_changed(hooks.TicketChange(ticket, actor, channel, events, via=via))
         if ticket.subject != old_subject:
             # The other terms (messages, requester) did not change.
             search.index_ticket(ticket)
