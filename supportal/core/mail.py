@@ -46,9 +46,8 @@ def _bouncing(recipients: Sequence[str]) -> dict[str, str]:
     }
 
 
-def _bounce_note(bouncing: dict[str, str]) -> str:
-    # A log line for admins on the Outbox page, like a transport error: not translated.
-    return "; ".join(f"{address} ({reason})" for address, reason in bouncing.items())
+def _bounce_lines(bouncing: dict[str, str]) -> str:
+    return "\n".join(f"{address} ({reason})" for address, reason in bouncing.items())
 
 
 class OutboxBackend(BaseEmailBackend):
@@ -70,18 +69,10 @@ class OutboxBackend(BaseEmailBackend):
             deliverable = [address for address in recipients if address not in bouncing]
             if not deliverable:
                 status = OutboundEmail.Status.SUPPRESSED
-                note = "Held, every address bounces: " + _bounce_note(bouncing)
+            elif delivery_configured():
+                status = OutboundEmail.Status.PENDING
             else:
-                status = (
-                    OutboundEmail.Status.PENDING
-                    if delivery_configured()
-                    else OutboundEmail.Status.HELD
-                )
-                note = (
-                    "Not sent to these addresses, which bounce: " + _bounce_note(bouncing)
-                    if bouncing
-                    else ""
-                )
+                status = OutboundEmail.Status.HELD
             text, html = _bodies(message)
             row = OutboundEmail.objects.create(
                 from_email=message.from_email,
@@ -92,7 +83,7 @@ class OutboxBackend(BaseEmailBackend):
                 body_html=html,
                 raw=message.message().as_bytes(linesep="\r\n"),
                 status=status,
-                last_error=note,
+                bounced=_bounce_lines(bouncing),
             )
             if row.status == OutboundEmail.Status.PENDING:
                 transaction.on_commit(lambda pk=row.pk: deliver_email(pk))

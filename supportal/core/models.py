@@ -22,7 +22,7 @@ class OutboundEmail(models.Model):
         HELD = "held", _("Kept here (delivery is not configured)")
         FAILED = "failed", _("Failed")
         # Every recipient's address bounces for good: sending again would only bounce again
-        # and hurt our sender reputation. last_error says which address and why.
+        # and hurt our sender reputation. `bounced` says which address and why.
         SUPPRESSED = "suppressed", _("Held: the address bounces")
 
     from_email = models.CharField(_("from"), max_length=320)
@@ -36,6 +36,9 @@ class OutboundEmail(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
+    # The addresses left out because they bounce for good, one "address (reason)" a line; the
+    # Outbox page words it in the reader's language.
+    bounced = models.TextField(_("left out (bouncing)"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     claimed_at = models.DateTimeField(_("delivery started"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)

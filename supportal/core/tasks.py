@@ -45,9 +45,7 @@ def deliver_email(pk: int) -> None:
         status=OutboundEmail.Status.SENT,
         attempts=row.attempts + 1,
         sent_at=timezone.now(),
-        # Sent at the first attempt: what is there is the outbox's note on recipients left out
-        # (they bounce), not a transport error; keep it.
-        last_error=row.last_error if row.attempts == 0 else "",
+        last_error="",
     )
 
 

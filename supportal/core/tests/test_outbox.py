@@ -153,6 +153,17 @@ class OutboxPageTests:
         assert "Why it is held" in detail
         assert "gone@example.test (550 5.1.1 User unknown)" in detail
 
+    def test_it_says_in_the_readers_language_which_recipients_were_left_out(
+        self, client: Client, personas: Personas
+    ) -> None:
+        BouncingAddress.objects.create(email="gone@example.test", permanent=True, reason="no such")
+        send_mail("Hi", "Body", "from@example.test", ["ok@example.test", "gone@example.test"])
+        client.force_login(personas.admin)
+        listing = client.get("/ko/manage/outbox/").content.decode()
+        assert "반송되는 다음 주소로는 보내지 않았습니다:" in listing
+        assert "gone@example.test (no such)" in listing
+        assert "which bounce" not in listing
+
     def test_it_paginates(self, client: Client, personas: Personas) -> None:
         for i in range(51):
             queue_one(to=f"user{i}@example.test")

@@ -12,6 +12,8 @@ from django.utils import timezone
 from supportal.accounts.models import Organization, Role, User
 from supportal.helpcenter.demo import load_demo_content
 from supportal.mail.demo import load_demo_mail
+from supportal.satisfaction.demo import load_demo_ratings
+from supportal.sla.demo import load_demo_hours
 from supportal.tickets.demo import load_demo_tickets
 
 DEMO_PASSWORD = "supportal-demo"  # noqa: S105 - printed for the person trying the demo
@@ -71,4 +73,6 @@ class Command(BaseCommand):
         load_demo_content()
         load_demo_tickets()
         load_demo_mail()
+        load_demo_ratings()
+        load_demo_hours()
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
