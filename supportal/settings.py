@@ -153,6 +153,7 @@ INSTALLED_APPS = [
     "supportal.sla",
     "supportal.automation",
     "supportal.satisfaction",
+    "supportal.rules",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -10,6 +10,7 @@ Receivers must be cheap when nothing applies to them: they run on every emailed 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -34,13 +35,26 @@ class TicketChange:
 
 Receiver = Callable[[TicketChange], None]
 _receivers: list[Receiver] = []
+_local = threading.local()  # .calls: changes announced in this thread, to see nested ones
 
 
-def connect(receiver: Receiver) -> None:
-    if receiver not in _receivers:
+def connect(receiver: Receiver, *, first: bool = False) -> None:
+    """Adds a receiver; `first` puts it before the others (routing decides the group before
+    service levels and triggers look at it)."""
+    if receiver in _receivers:
+        return
+    if first:
+        _receivers.insert(0, receiver)
+    else:
         _receivers.append(receiver)
 
 
 def ticket_changed(change: TicketChange) -> None:
+    _local.calls = getattr(_local, "calls", 0) + 1
     for receiver in list(_receivers):
+        before = _local.calls
         receiver(change)
+        if _local.calls != before:
+            # The receiver changed the request through the services (on a fresh copy): the
+            # receivers after it read what it is now, not what it was.
+            change.ticket.refresh_from_db()
