@@ -11,3 +11,10 @@ class RulesConfig(AppConfig):
     name = "supportal.rules"
     label = "rules"
     verbose_name = _("Business rules")
+
+    def ready(self) -> None:
+        from supportal.rules import routing, triggers
+        from supportal.tickets import hooks
+
+        hooks.connect(routing.on_ticket_changed, first=True)
+        hooks.connect(triggers.on_ticket_changed)

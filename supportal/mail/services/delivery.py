@@ -227,10 +227,12 @@ def _create(
         attachments=content.files,
         cc=cc,
         notify=False,
+        # Before the change hooks: routing rules read the support address.
+        on_created=(lambda t: TicketMailbox.objects.create(ticket=t, mailbox=mailbox))
+        if mailbox is not None
+        else None,
     )
     assert message is not None  # noqa: S101 (no submission key: always a new request)
-    if mailbox is not None:
-        TicketMailbox.objects.create(ticket=ticket, mailbox=mailbox)
     if follow_up_of is not None:
         ticket_link(ticket=ticket, other=follow_up_of, actor=requester, channel=Channel.EMAIL)
     _after_message(inbound, parsed, content, ticket, message)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from typing import Any
 
@@ -59,10 +59,12 @@ def _ticket_create(
     deflection_key: str | None = None,
     cc: Iterable[User] = (),
     notify: bool = True,
+    on_created: Callable[[Ticket], object] | None = None,
 ) -> tuple[Ticket, bool, Message | None]:
     """Creates a request with its first message: (ticket, True, message). A repeated
     submission_key for the same requester returns the request already made (a double submit)
-    instead of a second one: (ticket, False, None)."""
+    instead of a second one: (ticket, False, None). `on_created` writes what a channel keeps
+    beside a new request (the email channel's support address) before the change hooks run."""
     if submission_key:
         existing = Ticket.objects.filter(requester=requester, submission_key=submission_key).first()
         if existing:
@@ -122,6 +124,8 @@ def _ticket_create(
         if deflection_key:
             Deflection.objects.filter(form_key=deflection_key).update(submitted=True)
         search.index_new_ticket(ticket, description)
+        if on_created is not None:
+            on_created(ticket)
         hooks.ticket_changed(
             hooks.TicketChange(ticket, actor, channel, events, created=True, message=message)
         )
