@@ -66,8 +66,10 @@ class RequestSizeLimitMiddleware:
             length = 0
         limit = settings.MAX_REQUEST_SIZE
         if request.path.startswith(INBOUND_MAIL_PREFIX):
-            # Raw email posted by a mail service: its own limit, plus room for form encoding.
-            limit = max(limit, settings.MAIL_MAX_MB * 1024 * 1024 * 3 // 2)
+            # Raw email posted by a mail service: the endpoint's own limit (one source for both).
+            from supportal.mail.views.inbound import body_limit
+
+            limit = max(limit, body_limit())
         if length > limit:
             from supportal.core.views import request_too_large
 

@@ -161,3 +161,21 @@ def on_ticket_changed(change: hooks.TicketChange) -> None:
         from supportal.rules.assignment import assign_next
 
         assign_next(ticket)
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    rule: Rule
+    matched: bool
+    checks: list[tuple[bool, str]]
+
+
+def explain_ticket(ticket: Ticket) -> list[RuleCheck]:
+    """For the settings' test view: each active routing rule in order, whether it matches the
+    request as it is now, and why (the first match is the one a new request gets)."""
+    facts = facts_for(ticket)
+    found = []
+    for rule in config.get().rules:
+        checks = explain(rule, facts)
+        found.append(RuleCheck(rule, all(held for held, _label in checks), checks))
+    return found
