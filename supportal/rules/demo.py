@@ -1,5 +1,5 @@
-"""Demo routing: billing words go to Billing, which assigns round-robin; demo agents are
-available. Idempotent (found again by name)."""
+"""Demo routing: billing words (in four languages) go to Billing, which assigns new requests
+to its available members in turn; demo agents are available. Idempotent (found by name)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ def load_demo_routing() -> None:
     billing = Group.objects.filter(name="Billing").first()
     if billing is None:
         return
-    billing.members.add(*User.objects.filter(email="agent.ja@example.com"))  # two to take turns
     if not RoutingRule.objects.filter(name="Billing questions").exists():
         routing_services.routing_rule_save(
             rule=None, name="Billing questions", group=billing, words=BILLING_WORDS
