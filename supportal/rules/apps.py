@@ -16,5 +16,6 @@ class RulesConfig(AppConfig):
         from supportal.rules import routing, triggers
         from supportal.tickets import hooks
 
-        hooks.connect(routing.on_ticket_changed, first=True)
+        hooks.connect_preparer(routing.prepare_new)
+        hooks.connect(routing.on_ticket_changed)
         hooks.connect(triggers.on_ticket_changed)

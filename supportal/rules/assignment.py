@@ -46,6 +46,21 @@ def candidates(group_id: int) -> list[User]:
     return sorted(agents, key=waited)
 
 
+def choose(group_id: int) -> User | None:
+    """The agent who gets the group's next request, marked as just served; None when the group
+    does not assign automatically or nobody is available. Call inside a transaction."""
+    # Locks the group's row: two requests arriving together are served one after the other.
+    locked = GroupRouting.objects.select_for_update().filter(group_id=group_id).first()
+    if locked is None or not locked.round_robin:
+        return None
+    queue = candidates(group_id)
+    if not queue:
+        return None
+    agent = queue[0]
+    AgentStatus.objects.filter(pk=agent.pk).update(last_assigned_at=timezone.now())
+    return agent
+
+
 def assign_next(ticket: Ticket) -> User | None:
     """Gives `ticket` to the next agent of its group, if the group assigns automatically and
     someone is available; the assignment is an event via "assignment:<group id>"."""
@@ -53,22 +68,15 @@ def assign_next(ticket: Ticket) -> User | None:
 
     if ticket.group_id is None:
         return None
-    # Serialises choosing within the group (SQLite locks the database anyway).
-    locked = GroupRouting.objects.select_for_update().filter(group_id=ticket.group_id).first()
-    if locked is None or not locked.round_robin:
-        return None
-    queue = candidates(ticket.group_id)
-    if not queue:
-        return None
-    agent = queue[0]
-    AgentStatus.objects.filter(pk=agent.pk).update(last_assigned_at=timezone.now())
-    ticket_update(
-        ticket=ticket,
-        actor=None,
-        changes=Changes(assignee=agent),
-        channel=Channel.SYSTEM,
-        via=f"assignment:{ticket.group_id}",
-    )
+    agent = choose(ticket.group_id)
+    if agent is not None:
+        ticket_update(
+            ticket=ticket,
+            actor=None,
+            changes=Changes(assignee=agent),
+            channel=Channel.SYSTEM,
+            via=f"assignment:{ticket.group_id}",
+        )
     return agent
 
 

@@ -2,8 +2,9 @@
 group that assigns automatically gives it to one of its available agents (assignment.py).
 
 The rules are read from a process copy (core.copies), so a new request costs no query here
-when no rule exists. Routing runs first among the request-change receivers (tickets.hooks), so
-service levels and triggers see the group it chose.
+when no rule exists. Routing is a preparer (tickets.hooks): it completes a new request before
+the change receivers (service levels, triggers, surveys) hear of it, so they see one creation
+with the group and assignee it ends up with.
 """
 
 from __future__ import annotations
@@ -133,31 +134,38 @@ def first_match(facts: Facts, rules: tuple[Rule, ...] | None = None) -> Rule | N
     return None
 
 
-def on_ticket_changed(change: hooks.TicketChange) -> None:
-    """New requests: route, then assign within the group if it assigns automatically. A
-    request moved into such a group without an assignee is assigned too."""
+def prepare_new(change: hooks.TicketChange) -> None:
+    """A new request, before anyone else hears of it: the first matching rule's group, then,
+    in a group that assigns automatically, the next available agent."""
     current = config.get()
     if not current.rules and not current.auto_groups:
         return
+    from supportal.tickets.services import ticket_set_on_create
+
     ticket = change.ticket
-    if change.created and current.rules:
+    if current.rules:
         body = change.message.body if change.message else ""
         rule = first_match(facts_for(ticket, body), current.rules)
         if rule is not None and rule.group_id != ticket.group_id:
             from supportal.tickets.models import Group
-            from supportal.tickets.services import Changes, ticket_update
 
             group = Group.objects.get(pk=rule.group_id)
-            ticket_update(
-                ticket=ticket,
-                actor=None,
-                changes=Changes(group=group),
-                channel=Channel.SYSTEM,
-                via=f"routing:{rule.pk}",
-            )
-            return  # the group change comes back through here and assigns
-    moved_in = change.created or change.changed("group") is not None
-    if moved_in and ticket.group_id in current.auto_groups and ticket.assignee_id is None:
+            ticket_set_on_create(change, via=f"routing:{rule.pk}", group=group)
+    if ticket.group_id in current.auto_groups and ticket.assignee_id is None:
+        from supportal.rules.assignment import choose
+
+        agent = choose(ticket.group_id)
+        if agent is not None:
+            via = f"assignment:{ticket.group_id}"
+            ticket_set_on_create(change, via=via, assignee=agent)
+
+
+def on_ticket_changed(change: hooks.TicketChange) -> None:
+    """A request moved into a group that assigns automatically, without an assignee."""
+    if change.created or change.changed("group") is None:
+        return
+    ticket = change.ticket
+    if ticket.assignee_id is None and ticket.group_id in config.get().auto_groups:
         from supportal.rules.assignment import assign_next
 
         assign_next(ticket)

@@ -28,6 +28,7 @@ from django.utils import timezone
 from supportal.accounts.models import Role, User
 from supportal.core.tasks import refresh_sqlite_statistics
 from supportal.helpcenter.management.commands.generate_articles import WORDS
+from supportal.sla.generate import TICKET_SLA_COLUMNS, TIMER_COLUMNS, SlaRows
 from supportal.tickets import search
 from supportal.tickets.demo import load_request_setup
 from supportal.tickets.models import UNSOLVED, Group, Status, Tag, Ticket
@@ -379,7 +380,7 @@ class Generator:
                 self._phase("search rebuild", started)
             self._phase("indexes", started)
             _fix_sequences(["accounts_organization", "accounts_user", "tickets_ticket",
-                            "tickets_message", "tickets_ticketevent"])  # fmt: skip
+                            "tickets_message", "tickets_ticketevent", "sla_slatimer"])  # fmt: skip
         finally:
             self._tune(load=False)
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
@@ -535,6 +536,9 @@ class Generator:
         self.ticket_id = _next_id("tickets_ticket")
         self.message_id = _next_id("tickets_message")
         self.event_id = _next_id("tickets_ticketevent")
+        self.sla = SlaRows(self.groups, self.agent_ids, self.now, _next_id("sla_slatimer"))
+        self.tag_names = dict(zip(self.tags, TAGS, strict=True))
+        self.field_keys = {f.pk: key for key, f in self.fields.items()}
         self.requester_terms: dict[int, tuple[str, ...]] = {}
         bar = self.progress("requests", plan.tickets)
         counts = self._message_counts()
@@ -644,17 +648,27 @@ class Generator:
                                        "closed", end))  # fmt: skip
                     else:
                         status = Status.SOLVED
+        priority = rng.choices((1, 2, 3, 4), PRIORITY_WEIGHTS)[0]
+        type_id = self.types[rng.randrange(len(self.types))].pk if rng.random() < 0.8 else None
         rows["tickets_ticket"].append((
-            pk, subject.body, status, status in UNSOLVED,
-            rng.choices((1, 2, 3, 4), PRIORITY_WEIGHTS)[0], channel, "", at(created), at(end),
-            at(solved_at) if solved_at else None, at(last_public), assignee,
-            group.pk if group else None, org, requester,
-            self.types[rng.randrange(len(self.types))].pk if rng.random() < 0.8 else None, None,
+            pk, subject.body, status, status in UNSOLVED, priority, channel, "", at(created),
+            at(end), at(solved_at) if solved_at else None, at(last_public), assignee,
+            group.pk if group else None, org, requester, type_id, None,
         ))  # fmt: skip
         for event in events:
             rows["tickets_ticketevent"].append((self.event_id, *event[:-1], at(event[-1])))
             self.event_id += 1
+        n_tags, n_fields = len(rows["tickets_tickettag"]), len(rows["tickets_ticketfieldvalue"])
         self._extras(pk, created, org, requester)
+        timers, sla = self.sla.rows(
+            pk=pk, priority=priority, channel=channel, type_id=type_id,
+            group_id=group.pk if group else None, organization_id=org, requester=requester,
+            tags=frozenset(self.tag_names[t] for t, _pk in rows["tickets_tickettag"][n_tags:]),
+            fields={self.field_keys[f]: v for v, f, _pk in rows["tickets_ticketfieldvalue"][n_fields:]},
+            events=events, at=at,
+        )  # fmt: skip
+        rows["sla_slatimer"].extend(timers)
+        rows["sla_ticketsla"].extend(sla)
         terms = self.requester_terms.get(requester)
         if terms is None:
             terms = self.pool.terms(name) + self.pool.terms(email)
@@ -698,6 +712,8 @@ TABLES = {
     "tickets_ticketfieldvalue": ("value", "field_id", "ticket_id"),
     "tickets_ticketcc": ("created_at", "ticket_id", "user_id"),
     "tickets_ticketsearch": ("ticket_id", "terms"),
+    "sla_slatimer": TIMER_COLUMNS,
+    "sla_ticketsla": TICKET_SLA_COLUMNS,
 }  # fmt: skip
 
 

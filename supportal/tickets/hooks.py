@@ -2,10 +2,12 @@
 
 The request services (services/tickets.py, relations.py, and the email channel's delivery) call
 `ticket_changed` once per change, after writing the change and its TicketEvent rows, with the
-events they wrote. Areas that react (service levels now, triggers later) connect a receiver in
-their AppConfig.ready(); a receiver may change the request through the same services, which
-calls the receivers again with the new events (each receiver guards its own depth).
-Receivers must be cheap when nothing applies to them: they run on every emailed request.
+events they wrote; a new request first passes the preparers (below). Areas that react (service
+levels, triggers, satisfaction surveys) connect a receiver in their AppConfig.ready(); a
+receiver may change the request through the same services, which announce that change in turn
+(a nested call; each receiver guards its own depth), and the request is read again for the
+receivers after it. Receivers must be cheap when nothing applies to them: they run on every
+emailed request.
 """
 
 from __future__ import annotations
@@ -38,15 +40,25 @@ _receivers: list[Receiver] = []
 _local = threading.local()  # .calls: changes announced in this thread, to see nested ones
 
 
-def connect(receiver: Receiver, *, first: bool = False) -> None:
-    """Adds a receiver; `first` puts it before the others (routing decides the group before
-    service levels and triggers look at it)."""
-    if receiver in _receivers:
-        return
-    if first:
-        _receivers.insert(0, receiver)
-    else:
+def connect(receiver: Receiver) -> None:
+    if receiver not in _receivers:
         _receivers.append(receiver)
+
+
+# Preparers complete a new request before any receiver hears of it (routing puts it in a group
+# and assigns it), through tickets.services.ticket_set_on_create, which adds their events to the
+# creation's change: receivers then see one "created" change with the request as it ends up.
+_preparers: list[Receiver] = []
+
+
+def connect_preparer(preparer: Receiver) -> None:
+    if preparer not in _preparers:
+        _preparers.append(preparer)
+
+
+def prepare_created(change: TicketChange) -> None:
+    for preparer in list(_preparers):
+        preparer(change)
 
 
 def ticket_changed(change: TicketChange) -> None:

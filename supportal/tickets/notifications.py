@@ -7,7 +7,7 @@ thread it (supportal.mail.outbound) and "[#1042]" in the subject, so replies fin
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from django.conf import settings
 from django.urls import reverse
@@ -145,13 +145,26 @@ def assigned(ticket: Ticket) -> None:
     )
 
 
+# Areas that mail the requester a solved notice of their own (the satisfaction survey says the
+# request is solved and asks for a rating) register a predicate (ticket, actor) -> True when they
+# did, so the requester gets one mail, not two. Tickets imports none of them.
+_requester_told_on_solve: list[Callable[[Ticket, User | None], bool]] = []
+
+
+def tells_requester_on_solve(predicate: Callable[[Ticket, User | None], bool]) -> None:
+    if predicate not in _requester_told_on_solve:
+        _requester_told_on_solve.append(predicate)
+
+
 def status_changed(ticket: Ticket, old_status: str, actor: User | None) -> None:
     """Customers hear when an agent solves their request; other status changes are internal."""
     if ticket.status != Status.SOLVED or actor is None or not actor.is_agent:
         return
+    told = any(predicate(ticket, actor) for predicate in _requester_told_on_solve)
     _send(
         _followers(ticket),
         ticket,
+        exclude=ticket.requester if told else None,
         subject=gettext_noop("Your request has been solved: %(subject)s"),
         intro=gettext_noop(
             "Your request #%(number)d has been marked as solved. If you still need help, "
@@ -181,4 +194,23 @@ def merged(source: Ticket, target: Ticket, notice: Message) -> None:
             "continues there."
         ),
         path=("tickets:detail", [target.pk]),
+    )
+
+
+# Service level breaches (supportal.sla.services), one intro per target.
+SLA_BREACH_INTROS = {
+    "first_reply": gettext_noop("Request #%(number)d has missed its first reply target."),
+    "next_reply": gettext_noop("Request #%(number)d has missed its next reply target."),
+    "periodic_update": gettext_noop("Request #%(number)d has missed its periodic update target."),
+    "resolution": gettext_noop("Request #%(number)d has missed its resolution target."),
+}
+
+
+def sla_breached(ticket: Ticket, metric: str, recipients: Iterable[User]) -> None:
+    """The assignee and the group's leads hear that a service level target was missed."""
+    _send(
+        list(recipients),
+        ticket,
+        subject=gettext_noop("Service level target missed: %(subject)s"),
+        intro=SLA_BREACH_INTROS[metric],
     )

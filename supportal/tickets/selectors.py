@@ -52,11 +52,15 @@ _MAX_ID = 2**63 - 1
 
 @dataclass(frozen=True)
 class Sort:
-    """A newest-first order: every field descending, the number last to break ties."""
+    """A newest-first order: every field descending, the number last to break ties; or, with
+    `earliest_first`, every field ascending (the next SLA breach first). `rule` narrows the
+    rows the order can place (the next-breach order lists only requests with a due time)."""
 
     key: str
     label: Promise
     fields: tuple[str, ...]
+    earliest_first: bool = False
+    rule: Q = field(default_factory=Q)
 
     @property
     def descending(self) -> list[str]:
@@ -66,6 +70,15 @@ class Sort:
     def ascending(self) -> list[str]:
         return list(self.fields)
 
+    @property
+    def order(self) -> list[str]:
+        """The list's order, top first."""
+        return self.ascending if self.earliest_first else self.descending
+
+    @property
+    def reverse_order(self) -> list[str]:
+        return self.descending if self.earliest_first else self.ascending
+
 
 SORTS: dict[str, Sort] = {
     "updated": Sort("updated", gettext_lazy("Last updated"), ("updated_at", "id")),
@@ -74,6 +87,15 @@ SORTS: dict[str, Sort] = {
         "priority", pgettext_lazy("ticket field", "Priority"), ("priority", "updated_at", "id")
     ),
     "number": Sort("number", gettext_lazy("Number"), ("id",)),
+    # Served by the partial index ticket_sla_next_idx (next_due_at, ticket): the tie-break is
+    # the TicketSla's own ticket_id (equal to the number) so the index serves the whole ORDER BY.
+    "next_breach": Sort(
+        "next_breach",
+        gettext_lazy("Next breach"),
+        ("sla__next_due_at", "sla__ticket_id"),
+        earliest_first=True,
+        rule=Q(sla__next_due_at__isnull=False),
+    ),
 }
 SOLVED_SORT = Sort("solved", gettext_lazy("Date solved"), ("solved_at", "id"))
 # SavedView.sort's default names the ordering; older rows may hold these spellings.
@@ -102,7 +124,9 @@ def encode_cursor(row: Ticket, sort: Sort) -> str:
     """The row's place in `sort`: its sort values and number, as digits and dots."""
     parts = []
     for name in sort.fields:
-        value = getattr(row, name)
+        value: Any = row
+        for step in name.split("__"):  # "sla__next_due_at": a joined row's field
+            value = getattr(value, step)
         if isinstance(value, datetime):
             value = (value - _EPOCH) // timedelta(microseconds=1)
         parts.append(str(value))
@@ -137,7 +161,7 @@ def _keyset_q(sort: Sort, values: Sequence[Any], *, older: bool) -> Q:
     The leading bound repeats the first comparison so that both databases start the index
     scan at the cursor instead of filtering from the top.
     """
-    op = "lt" if older else "gt"
+    op = "lt" if older != sort.earliest_first else "gt"
     first = sort.fields[0]
     rule = Q()
     for index, name in enumerate(sort.fields):
@@ -176,7 +200,9 @@ BUILTIN_VIEWS: dict[str, Promise] = {
     "open": gettext_lazy("All open"),
     "pending": gettext_lazy("Pending"),
     "solved": gettext_lazy("Recently solved"),
+    "breaching": gettext_lazy("SLA breaching in the next hour"),
 }
+BREACHING_WITHIN = timedelta(hours=1)
 
 
 # SQLite reads a bare `WHERE is_open` (what is_open=True becomes) as no index term, so it
@@ -201,6 +227,10 @@ def builtin_view(user: User, key: str) -> InboxView | None:
         # status index for an IN list over the solved_at one that serves this order.
         rule = Q(solved_at__gte=since) & ~Q(status__in=UNSOLVED)
         return InboxView(key, str(BUILTIN_VIEWS[key]), rule, SOLVED_SORT, False)
+    if key == "breaching":
+        # Overdue ones included: every running clock due within the hour, earliest first.
+        rule = Q(sla__next_due_at__lte=timezone.now() + BREACHING_WITHIN) & IS_OPEN
+        return InboxView(key, str(BUILTIN_VIEWS[key]), rule, SORTS["next_breach"], False)
     return None
 
 
@@ -375,13 +405,14 @@ class Page:
 def _keyset_page(
     queryset: QuerySet[Ticket], sort: Sort, after: str | None, before: str | None
 ) -> Page:
+    queryset = queryset.filter(sort.rule)
     after_values = decode_cursor(after, sort)
     before_values = None if after_values else decode_cursor(before, sort)
     if before_values is not None:
         rows = list(
-            queryset.filter(_keyset_q(sort, before_values, older=False)).order_by(*sort.ascending)[
-                : PAGE_SIZE + 1
-            ]
+            queryset.filter(_keyset_q(sort, before_values, older=False)).order_by(
+                *sort.reverse_order
+            )[: PAGE_SIZE + 1]
         )
         if len(rows) > PAGE_SIZE:
             rows = rows[:PAGE_SIZE][::-1]
@@ -390,7 +421,7 @@ def _keyset_page(
         after_values = None
     if after_values is not None:
         queryset = queryset.filter(_keyset_q(sort, after_values, older=True))
-    rows = list(queryset.order_by(*sort.descending)[: PAGE_SIZE + 1])
+    rows = list(queryset.order_by(*sort.order)[: PAGE_SIZE + 1])
     older = encode_cursor(rows[PAGE_SIZE - 1], sort) if len(rows) > PAGE_SIZE else None
     rows = rows[:PAGE_SIZE]
     newer = None
@@ -404,7 +435,9 @@ def inbox_page(
     user: User, view: InboxView, sort: Sort, after: str | None = None, before: str | None = None
 ) -> Page:
     """One page of a view's rows with what the table shows (one query)."""
-    queryset = tickets_in(user, view).select_related("requester", "group", "assignee")
+    queryset = tickets_in(user, view).select_related(
+        "requester", "group", "assignee", "sla__policy"
+    )
     return _keyset_page(queryset, sort, after, before)
 
 
@@ -413,7 +446,7 @@ def search_page(
 ) -> Page:
     """Requests matching `query` that `user` may see, newest first."""
     queryset = ticket_search.matching(Ticket.objects.visible_to(user), query)
-    queryset = queryset.select_related("requester", "group", "assignee")
+    queryset = queryset.select_related("requester", "group", "assignee", "sla__policy")
     return _keyset_page(queryset, SORTS["number"], after, before)
 
 
@@ -436,13 +469,13 @@ def neighbour(user: User, view: str, ticket: Ticket, direction: str) -> int | No
     found = view_for(user, view)
     if found is None:
         return None
-    queryset = tickets_in(user, found)
     sort = found.sort
+    queryset = tickets_in(user, found).filter(sort.rule)
     values = queryset.filter(pk=ticket.pk).values_list(*sort.fields).first()
     if values is None:
         return None
     older = direction == "next"
-    order = sort.descending if older else sort.ascending
+    order = sort.order if older else sort.reverse_order
     return (
         queryset.filter(_keyset_q(sort, values, older=older))
         .order_by(*order)

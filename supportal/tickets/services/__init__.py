@@ -20,6 +20,7 @@ from supportal.tickets.services.tickets import (
     ticket_mark_solved,
     ticket_reopen,
     ticket_reply,
+    ticket_set_on_create,
     ticket_update,
     tickets_bulk_update,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "ticket_remove_cc",
     "ticket_reopen",
     "ticket_reply",
+    "ticket_set_on_create",
     "ticket_unlink",
     "ticket_update",
     "tickets_bulk_update",

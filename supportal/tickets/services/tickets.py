@@ -112,7 +112,7 @@ def _ticket_create(
         )
         _store_attachments(ticket, message, attachments, actor)
         if fields:
-            _save_fields(ticket, fields, actor, channel, now)
+            events.extend(_save_fields(ticket, fields, actor, channel, now))
         added = {requester.pk}
         for user in cc:
             if user.pk not in added:  # a new request has no CCs yet: no need to look
@@ -126,12 +126,42 @@ def _ticket_create(
         search.index_new_ticket(ticket, description)
         if on_created is not None:
             on_created(ticket)
-        hooks.ticket_changed(
-            hooks.TicketChange(ticket, actor, channel, events, created=True, message=message)
-        )
+        change = hooks.TicketChange(ticket, actor, channel, events, created=True, message=message)
+        hooks.prepare_created(change)
+        hooks.ticket_changed(change)
         if notify:
             notifications.request_received(ticket)
         return ticket, True, message
+
+
+def ticket_set_on_create(
+    change: hooks.TicketChange,
+    *,
+    via: str,
+    group: Group | bool | None = False,
+    assignee: User | bool | None = False,
+) -> None:
+    """A preparer's change to a request being created (hooks.prepare_created): the group and
+    assignee a rule gives it, written with their events (`via` the rule), which join the
+    creation's change. False leaves a field as it is. The new assignee is told by email."""
+    ticket = change.ticket
+    now = timezone.now()
+    written = []
+    for name, new in (("group", group), ("assignee", assignee)):
+        if new is False:
+            continue
+        old_id, new_id = getattr(ticket, f"{name}_id"), new.pk if new else None  # type: ignore[union-attr]
+        if old_id == new_id:
+            continue
+        change.events.append(
+            _event(ticket, None, Channel.SYSTEM, Kind.CHANGED, name, old_id, new_id, now, via)
+        )
+        setattr(ticket, name, new)
+        written.append(name)
+    if written:
+        ticket.save(update_fields=written)
+        if "assignee" in written and ticket.assignee is not None:
+            notifications.assigned(ticket)
 
 
 @transaction.atomic

@@ -153,8 +153,9 @@ class RequestPageTests:
         client.force_login(personas.agent)
         client.get(url(ticket))  # warm the per-process caches (site notice)
         # session, user, ticket, messages, attachments, custom fields, types, groups, agents,
-        # field values, tags, events, cc, links, other requests, the requester's bounces
-        expected = session_queries() + 15
+        # field values, tags, events, cc, links, other requests, the requester's bounces, macros,
+        # the service level clocks
+        expected = session_queries() + 17
         with django_assert_num_queries(expected):
             assert client.get(url(ticket)).status_code == 200
         for number in range(5):

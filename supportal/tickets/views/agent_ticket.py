@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from supportal.accounts.access import agent_required_hidden
 from supportal.accounts.models import User
+from supportal.automation.services import usable_macros
 from supportal.mail.models import BouncingAddress
 from supportal.tickets import selectors, services
 from supportal.tickets.access import get_ticket_for
@@ -217,6 +218,7 @@ def page_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> dict[str
             if field.pk in values
         ],
         "tags": tags,
+        "macros": list(usable_macros(request.user)),
         "merge_form": forms.get("merge_form") or MergeForm(request=request, ticket=ticket),
         "link_form": forms.get("link_form") or LinkForm(request=request, ticket=ticket),
         "cc_form": forms.get("cc_form") or CcForm(),
