@@ -7,6 +7,7 @@ import pytest
 from django.core.cache import caches
 from django.utils import translation
 
+from supportal.core.copies import pin_all_empty
 from supportal.test import Personas, make_personas
 
 pytest_plugins = ["supportal.browser_testing"]
@@ -28,9 +29,22 @@ def _outbox_email(settings: pytest.FixtureRequest) -> None:
 
 @pytest.fixture(autouse=True)
 def _clear_caches() -> Iterator[None]:
+    pin_all_empty()
     yield
     for alias in ("default",):
         caches[alias].clear()
+    pin_all_empty()  # copies of rules built in the rolled-back transaction; no reads meanwhile
+
+
+@pytest.fixture(autouse=True)
+def _no_sla_policies() -> Iterator[None]:
+    """No service level policies until a test makes one (through policies_changed()), and no
+    shared-cache read for them meanwhile, so query counts are the same in every test."""
+    from supportal.sla import policies
+
+    policies.pin_empty()
+    yield
+    policies.pin_empty()
 
 
 @pytest.fixture

@@ -251,6 +251,10 @@ class SlaTimer(models.Model):
     due_at = models.DateTimeField(null=True, blank=True)  # while running
     paused_at = models.DateTimeField(null=True, blank=True)
     seconds_left = models.BigIntegerField(null=True, blank=True)  # while paused
+    # Time spent paused so far, counted like the target (business or calendar seconds): the
+    # due time is always started_at + target + paused_seconds, so a changed target is
+    # recomputed from the start.
+    paused_seconds = models.BigIntegerField(default=0)
     warned_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)  # when the due time passed
     stopped_at = models.DateTimeField(null=True, blank=True)
@@ -258,10 +262,11 @@ class SlaTimer(models.Model):
     class Meta:
         indexes: ClassVar = [
             models.Index(fields=["ticket", "metric"], name="sla_timer_ticket_idx"),
-            # The worker's pass: running clocks by due time.
+            # The worker's pass: running clocks not yet past due, by due time (the overdue
+            # ones already handled drop out, so the pass reads only what it acts on).
             models.Index(
                 fields=["due_at"],
-                condition=models.Q(state="running"),
+                condition=models.Q(state="running", breached_at__isnull=True),
                 name="sla_timer_due_idx",
             ),
             models.Index(fields=["stopped_at", "metric"], name="sla_timer_stopped_idx"),
