@@ -8,3 +8,11 @@ class AutomationConfig(AppConfig):
     name = "supportal.automation"
     label = "automation"
     verbose_name = _("Automation")
+
+    def ready(self) -> None:
+        from django.utils.translation import gettext_noop
+
+        from supportal.automation.models import Macro
+        from supportal.tickets import via
+
+        via.register("macro", via.named(Macro, gettext_noop("Macro “%(name)s”"), field="title"))

@@ -486,10 +486,17 @@ def macro_apply(
     message = None
     if body.strip():
         message = ticket_services.ticket_reply(
-            ticket=ticket, author=actor, body=body, public=public, status=changes.status
+            ticket=ticket,
+            author=actor,
+            body=body,
+            public=public,
+            status=changes.status,
+            via=f"macro:{macro.pk}",
         )
         changes.status = None
-    events = ticket_services.ticket_update(ticket=ticket, actor=actor, changes=changes)
+    events = ticket_services.ticket_update(
+        ticket=ticket, actor=actor, changes=changes, via=f"macro:{macro.pk}"
+    )
     if message is None and not events:
         raise ValidationError(
             _("Nothing to apply: the text is empty and the request already has these values.")

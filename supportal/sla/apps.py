@@ -10,10 +10,14 @@ class SlaConfig(AppConfig):
     verbose_name = _("Service levels")
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_noop
+
         from supportal.sla import engine
-        from supportal.tickets import hooks
+        from supportal.sla.models import SlaPolicy
+        from supportal.tickets import hooks, via
 
         hooks.connect(engine.on_ticket_changed)
+        via.register("sla", via.named(SlaPolicy, gettext_noop("SLA policy “%(name)s”")))
 
         from django.db.models.signals import post_migrate
 

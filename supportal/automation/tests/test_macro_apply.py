@@ -228,12 +228,13 @@ class MacroApplyTests:
             ("changed", "status", "new", "pending"),  # straight to pending, not through open
             ("changed", "tags", "", "password"),
         ]
-        assert {e.actor for e in events} == {personas.agent}
+        assert {(e.actor, e.via) for e in events} == {(personas.agent, f"macro:{macro.pk}")}
         macro.refresh_from_db()
         assert macro.usage_count == 1
         assert macro.last_used_at == datetime.datetime(2026, 3, 2, 9, 30, tzinfo=datetime.UTC)
         page = client.get(response["Location"]).content.decode()
         assert "The macro “Password reset” has been applied." in page
+        assert "Jiwoo Agent · Macro “Password reset”" in page  # the history says how
 
     def test_it_adds_an_internal_note_when_asked(self, client: Client, personas: Personas) -> None:
         ticket = make_ticket(personas.customer, group=personas.support)

@@ -21,7 +21,7 @@ from supportal.accounts.access import agent_required_hidden
 from supportal.accounts.models import User
 from supportal.automation.services import usable_macros
 from supportal.mail.models import BouncingAddress
-from supportal.tickets import selectors, services
+from supportal.tickets import selectors, services, via
 from supportal.tickets.access import get_ticket_for
 from supportal.tickets.agent_forms import (
     CcForm,
@@ -90,6 +90,7 @@ class HistoryEntry:
     old: str = ""
     new: str = ""
     number: int | None = None  # the other request of a merge or link
+    rule: str = ""  # the automatic rule that made the change, in words (TicketEvent.via)
 
 
 class _Names:
@@ -150,9 +151,10 @@ def history(ticket: Ticket, options: PanelOptions, everything: bool) -> tuple[li
     more = not everything and len(rows) > HISTORY_SIZE
     rows = rows[:HISTORY_SIZE] if more else rows
     names = _Names(options, rows)
+    rules = via.labels({event.via for event in rows if event.via})
     entries = []
     for event in rows:
-        entry = HistoryEntry(event)
+        entry = HistoryEntry(event, rule=rules.get(event.via, ""))
         if event.kind == TicketEvent.Kind.CHANGED:
             entry.what = names.label(event.field)
             entry.old = names.value(event.field, event.old_value)

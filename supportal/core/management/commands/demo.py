@@ -10,10 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from supportal.accounts.models import Organization, Role, User
+from supportal.automation.demo import load_demo_macros
 from supportal.helpcenter.demo import load_demo_content
 from supportal.mail.demo import load_demo_mail
+from supportal.rules.demo import load_demo_routing
+from supportal.rules.trigger_demo import load_demo_triggers
 from supportal.satisfaction.demo import load_demo_ratings
-from supportal.sla.demo import load_demo_hours
+from supportal.sla.demo import load_demo_hours, load_demo_sla
 from supportal.tickets.demo import load_demo_tickets
 
 DEMO_PASSWORD = "supportal-demo"  # noqa: S105 - printed for the person trying the demo
@@ -73,6 +76,10 @@ class Command(BaseCommand):
         load_demo_content()
         load_demo_tickets()
         load_demo_mail()
+        load_demo_macros()
         load_demo_ratings()
         load_demo_hours()
+        load_demo_sla()
+        load_demo_routing()
+        load_demo_triggers()
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
