@@ -23,6 +23,7 @@ from django.db.models import Exists, F, Max, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from supportal.core import ordering
 from supportal.rules import actions as rule_actions
 from supportal.rules import conditions
 from supportal.rules.models import Automation, AutomationRun
@@ -338,8 +339,7 @@ def automation_save(
         choices=choices,
     )
     if automation is None:
-        last = Automation.objects.order_by("-position").values_list("position", flat=True).first()
-        automation = Automation(position=(last or 0) + 1)
+        automation = Automation(position=ordering.next_position(Automation))
     automation.name = name
     automation.description = description.strip()[:300]
     automation.active = active
@@ -365,4 +365,4 @@ def automation_set_active(*, automation: Automation, active: bool) -> None:
 
 @transaction.atomic
 def automation_move(*, automation: Automation, direction: str) -> None:
-    move(Automation, automation, direction)
+    move(automation, direction)

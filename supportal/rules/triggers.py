@@ -33,6 +33,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from supportal.core import ordering
 from supportal.core.copies import SharedCopy
 from supportal.rules import actions as rule_actions
 from supportal.rules import conditions
@@ -335,8 +336,7 @@ def trigger_save(
         choices=choices,
     )
     if trigger is None:
-        last = Trigger.objects.order_by("-position").values_list("position", flat=True).first()
-        trigger = Trigger(position=(last or 0) + 1)
+        trigger = Trigger(position=ordering.next_position(Trigger))
     trigger.name = name
     trigger.description = description.strip()[:300]
     trigger.runs_on = runs_on
@@ -364,21 +364,14 @@ def trigger_set_active(*, trigger: Trigger, active: bool) -> None:
     triggers_changed()
 
 
-def move(model: Any, obj: Any, direction: str) -> None:
-    """Swaps a row with its neighbour in the order; renumbers all rows (few) as 1..n."""
+def move(obj: Any, direction: str) -> None:
+    """One place up or down in the order (core.ordering); ValidationError for another way."""
     if direction not in ("up", "down"):
         raise ValidationError(_("Move up or down."))
-    rows = list(model.objects.select_for_update().order_by("position", "pk"))
-    index = next(i for i, row in enumerate(rows) if row.pk == obj.pk)
-    other = index - 1 if direction == "up" else index + 1
-    if 0 <= other < len(rows):
-        rows[index], rows[other] = rows[other], rows[index]
-    for position, row in enumerate(rows, start=1):
-        if row.position != position:
-            model.objects.filter(pk=row.pk).update(position=position)
+    ordering.move(obj, direction)
 
 
 @transaction.atomic
 def trigger_move(*, trigger: Trigger, direction: str) -> None:
-    move(Trigger, trigger, direction)
+    move(trigger, direction)
     triggers_changed()

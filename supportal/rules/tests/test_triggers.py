@@ -253,7 +253,7 @@ class TriggerOrderTests:
         two = make_trigger("two", actions=[act("add_tags", "2")])
         triggers.trigger_move(trigger=one, direction="up")
         triggers.trigger_move(trigger=two, direction="down")
-        assert list(Trigger.objects.values_list("name", "position")) == [("one", 1), ("two", 2)]
+        assert list(Trigger.objects.values_list("name", "position")) == [("one", 0), ("two", 1)]
         with pytest.raises(ValidationError):
             triggers.trigger_move(trigger=one, direction="sideways")
 

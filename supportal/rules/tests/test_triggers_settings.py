@@ -116,7 +116,8 @@ class TriggerFormTests:
         response = client.post(f"{TRIGGERS}/new", trigger_data())
         assert response.status_code == 302
         trigger = Trigger.objects.get(name="Tag refunds")
-        assert trigger.position == 2
+        assert list(Trigger.objects.values_list("name", flat=True)) == ["Existing", "Tag refunds"]
+        assert trigger.position == 1
         assert trigger.conditions_all == [cond("subject", "contains", "refund")]
         assert trigger.actions == [act("add_tags", "refund")]
 
