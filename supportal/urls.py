@@ -29,6 +29,11 @@ urlpatterns += i18n_patterns(
     path("requests/", include("supportal.tickets.urls")),
     path("agent/", include("supportal.tickets.agent_urls")),
     path("agent/manage/mail/", include("supportal.mail.urls")),
+    path("agent/", include("supportal.automation.urls")),
+    path("agent/manage/", include("supportal.sla.urls")),
+    path("agent/", include("supportal.rules.urls")),
+    # Its own prefixes: requests/<number>/rate/... and agent/satisfaction/.
+    path("", include("supportal.satisfaction.urls")),
     prefix_default_language=True,
 )
 
