@@ -224,11 +224,16 @@ class Clocks:
                 self._resume(timer)
 
     def summary(self) -> tuple[datetime | None, str]:
+        """The earliest running due time and its metric; with only paused clocks, no due time
+        and the metric of the one with least time left (the inbox shows it as paused)."""
         running = [t for t in self.open.values() if t.state == State.RUNNING and t.due_at]
-        if not running:
-            return None, ""
-        first = min(running, key=lambda t: t.due_at)  # type: ignore[arg-type,return-value]
-        return first.due_at, first.metric
+        if running:
+            first = min(running, key=lambda t: t.due_at)  # type: ignore[arg-type,return-value]
+            return first.due_at, first.metric
+        paused = [t for t in self.open.values() if t.state == State.PAUSED]
+        if paused:
+            return None, min(paused, key=lambda t: t.seconds_left or 0).metric
+        return None, ""
 
     def save(self, sla: TicketSla | None) -> None:
         if self.new:
@@ -282,7 +287,7 @@ def apply_change(change: TicketChange) -> None:
         else list(SlaTimer.objects.filter(ticket_id=ticket.pk, state__in=OPEN_STATES))
     )
     if policy is None and not timers and (sla is None or sla.policy_id is None):
-        if sla is not None and sla.next_due_at is not None:
+        if sla is not None and (sla.next_due_at is not None or sla.next_metric):
             TicketSla.objects.filter(pk=sla.pk).update(next_due_at=None, next_metric="")
         return
     open_timers: dict[str, SlaTimer] = {}

@@ -33,4 +33,6 @@ urlpatterns = [
     path("sla/<int:pk>/move/<str:direction>", policy_views.policy_move, name="policy_move"),
     # The agent request page's clocks panel, polled (agents; not a setting).
     path("sla/clocks/<int:number>", policy_views.ticket_clocks, name="ticket_clocks"),
+    # The inbox's "Next SLA" cells, polled (agents).
+    path("sla/inbox-clocks", policy_views.inbox_clocks, name="inbox_clocks"),
 ]

@@ -323,3 +323,30 @@ class RequestPagePanelTests:
             page = response.content.decode()
             for word in ("Service level", "First reply", "sla-", "Gold", "Due soon"):
                 assert word not in page, (address, word)
+
+
+class InboxClockRefreshTests:
+    def test_the_inbox_polls_its_sla_cells_and_gets_each_back_by_id(
+        self, client: Client, personas: Personas
+    ) -> None:
+        mine = make_ticket(personas.customer, group=personas.support)
+        hidden = make_ticket(personas.customer, group=personas.billing)  # not the agent's group
+        client.force_login(personas.agent)
+        inbox = client.get("/en/agent/views/open").content.decode()
+        assert f'id="sla-{mine.pk}"' in inbox
+        assert 'hx-trigger="every 60s"' in inbox
+        url = f"/en/agent/manage/sla/inbox-clocks?ids={mine.pk},{hidden.pk},x,"
+        response = client.get(url)
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert f'<span id="sla-{mine.pk}" hx-swap-oob="true">' in body
+        assert f'id="sla-{hidden.pk}"' not in body  # only what the agent may see
+        assert "No running target" in body
+
+    def test_only_agents_poll_sla_cells(self, client: Client, personas: Personas) -> None:
+        url = "/en/agent/manage/sla/inbox-clocks?ids=1"
+        assert client.get(url).status_code == 302
+        client.force_login(personas.customer)
+        assert client.get(url).status_code == 403
+        client.force_login(personas.agent)
+        assert client.post(url).status_code == 405

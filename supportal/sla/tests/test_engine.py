@@ -158,6 +158,7 @@ class StatusClockTests:
             )
         assert {m: s for m, s, _due in timers(ticket)} == {R: State.CANCELLED, S: State.ACHIEVED}
         sla = TicketSla.objects.get(ticket=ticket)
+        # Nothing running or paused any more.
         assert (sla.next_due_at, sla.next_metric) == (None, "")
 
     def test_reopening_starts_a_new_resolution_cycle(self, personas: Personas) -> None:
@@ -220,7 +221,8 @@ class StatusClockTests:
             )
         assert timer(ticket, S).state == timer(ticket, R).state == State.PAUSED
         sla = TicketSla.objects.get(ticket=ticket)
-        assert (sla.next_due_at, sla.next_metric) == (None, "")
+        # No due time while paused; the metric nearest its target shows "Paused" in the inbox.
+        assert (sla.next_due_at, sla.next_metric) == (None, "first_reply")
 
 
 class RematchTests:
