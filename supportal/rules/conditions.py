@@ -171,6 +171,16 @@ def field_label(name: str, choices: Choices | None = None) -> str:
     return str(FIELD_LABELS.get(name, name))
 
 
+def describe(row: Mapping[str, Any], choices: Choices) -> str:
+    """A condition in words: "Priority is Urgent", "Status changed to Solved"."""
+    name, op = row.get("field", ""), row.get("op", "")
+    spec = field_kind(name, choices)
+    values = choices.values(spec[0]) if spec else None
+    value = (values or {}).get(row.get("value", ""), row.get("value", ""))
+    parts = (field_label(name, choices), str(OPERATORS.get(op, op)), str(value))
+    return " ".join(part for part in parts if part)
+
+
 def words(value: str) -> list[str]:
     return [word for word in value.lower().split() if word]
 

@@ -80,21 +80,6 @@ AUTOMATION = _Kind(
 
 
 def _summary(rule: Trigger | Automation, choices: conditions.Choices) -> dict[str, list[str]]:
-    def condition(row: dict[str, Any]) -> str:
-        name, op = row.get("field", ""), row.get("op", "")
-        spec = conditions.field_kind(name, choices)
-        values = choices.values(spec[0]) if spec else None
-        value = (values or {}).get(row.get("value", ""), row.get("value", ""))
-        return " ".join(
-            part
-            for part in (
-                conditions.field_label(name, choices),
-                str(conditions.OPERATORS.get(op, op)),
-                value,
-            )
-            if part
-        )
-
     def action(row: dict[str, Any]) -> str:
         name = row.get("action", "")
         label = str(rule_actions.ACTION_LABELS.get(name, name))
@@ -106,8 +91,8 @@ def _summary(rule: Trigger | Automation, choices: conditions.Choices) -> dict[st
         return f"{label}: {value}" if value else label
 
     return {
-        "all": [condition(c) for c in rule.conditions_all],
-        "any": [condition(c) for c in rule.conditions_any],
+        "all": [conditions.describe(c, choices) for c in rule.conditions_all],
+        "any": [conditions.describe(c, choices) for c in rule.conditions_any],
         "actions": [action(a) for a in rule.actions],
     }
 

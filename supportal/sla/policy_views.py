@@ -215,7 +215,8 @@ def _test_ticket(request: HttpRequest, text: str) -> tuple[Ticket | None, str]:
 @admin_required
 @require_GET
 def policy_test(request: HttpRequest) -> HttpResponse:
-    """Which policy applies to request #N and why, and the request's clocks."""
+    """Which policy, routing rule and triggers apply to request #N and why, and the request's
+    clocks."""
     text = request.GET.get("number", "")[:30]
     ticket, error = _test_ticket(request, text)
     context: dict[str, Any] = {"number": text, "error": error, "ticket": ticket}
@@ -224,6 +225,10 @@ def policy_test(request: HttpRequest) -> HttpResponse:
         context["checks"] = checks
         context["applies"] = next((check.policy for check in checks if check.matches), None)
         context["clocks"] = display.ticket_clocks(ticket)
+        # Routing rules and triggers, judged the same way (the business rules area).
+        from supportal.rules.explain import test_context
+
+        context.update(test_context(ticket))
     context["crumbs"] = crumbs((_("Test a request"), None))
     return render(request, "sla/policy_test.html", context, status=400 if error else 200)
 

@@ -417,7 +417,41 @@ class PolicyTestPageTests:
         assert "Matches" in page
         assert "First reply: 2 h left" in page
         assert "Resolution: Breached" in page
-        assert "Routing rules and triggers will also be shown here" in page
+        assert "There are no active routing rules." in page
+        assert "There are no active triggers." in page
+
+    def test_it_shows_how_routing_rules_and_triggers_judge_the_request(
+        self, client: Client, personas: Personas
+    ) -> None:
+        from supportal.rules import routing_services
+        from supportal.rules.tests.helpers import act, cond, make_trigger
+
+        routing_services.routing_rule_save(
+            rule=None, name="Printers", group=personas.support, words=["printer"]
+        )
+        routing_services.routing_rule_save(
+            rule=None, name="Japanese", group=personas.billing, languages=["ja"]
+        )
+        make_trigger(
+            "Urgent printers",
+            all=[cond("subject", "contains", "printer"), cond("priority", "is", "4")],
+            actions=[act("add_tags", "hot")],
+        )
+        make_trigger(
+            "When solved",
+            all=[cond("status", "changed_to", "solved")],
+            actions=[act("add_tags", "done")],
+        )
+        ticket = make_ticket(personas.customer, subject="Printer on fire")
+        client.force_login(personas.admin)
+        page = client.get(f"{BASE}/test", {"number": ticket.pk}).content.decode()
+        routing = page[page.index('id="test-routing"') : page.index('id="test-triggers"')]
+        assert 'Printers</a>:\n        <span class="sla-match">Matches' in routing
+        assert 'Japanese</a>:\n        <span class="sla-nomatch">Does not match' in routing
+        triggers = page[page.index('id="test-triggers"') :]
+        assert "Urgent printers</a>:" in triggers and "Would not act" in triggers
+        assert "Fails:</span> Priority is Urgent" in triggers
+        assert "When solved</a>:" in triggers and "Depends on the change" in triggers
 
     def test_it_says_when_nothing_applies(self, client: Client, personas: Personas) -> None:
         standard("Billing only", groups=[personas.billing])
