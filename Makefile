@@ -61,6 +61,9 @@ bench: install
 	$(BIN)/python -m supportal.helpcenter.bench_search
 	$(BIN)/python -m supportal.tickets.bench_tickets --reuse
 	$(BIN)/python -m supportal.mail.bench_mail
+	$(BIN)/python -m supportal.sla.bench_sla --reuse
+	$(BIN)/python -m supportal.rules.bench_rules --database sqlite
+	$(BIN)/python -m supportal.rules.bench_rules --database postgres
 
 clean:
 	rm -rf $(VENV) var/static

@@ -199,6 +199,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "supportal.core.context_processors.site",
+                "supportal.core.context_processors.navigation",
                 "supportal.helpcenter.context_processors.notice",
             ],
         },

@@ -35,7 +35,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SQLITE_PATH = ROOT / "var" / "bench-tickets.sqlite3"
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 PG_NAME = "supportal_bench"  # never "supportal" or "supportal_test": those are someone's data
-VIEWS = ("mine", "unassigned", "open", "pending", "solved")
+VIEWS = ("mine", "unassigned", "open", "pending", "solved", "breaching")
+SORTED_VIEWS = (("open", "next_breach"),)  # a view with another sort than its own
 DEEP_PAGES = 20
 SLOW_MS = 100.0
 SLOW_SAMPLE_SECONDS = 2.0
@@ -307,8 +308,12 @@ def run_pages(bench: Bench, who: dict[str, Any]) -> None:
         user = who[role]
         bench.sign_in(user)
         groups = ", ".join(user.ticket_groups.values_list("name", flat=True)) or "all"
-        for key in VIEWS:
-            first = reverse("agent:view", args=[key])
+        views = [(key, reverse("agent:view", args=[key])) for key in VIEWS]
+        views += [
+            (f"{key} by {sort}", reverse("agent:view", args=[key]) + f"?sort={sort}")
+            for key, sort in SORTED_VIEWS
+        ]
+        for key, first in views:
             bench.measure(f"{role}: {key}, first page", lambda _n, url=first: url)
             deep = bench.deep(first)
             if deep:
