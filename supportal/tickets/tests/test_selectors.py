@@ -285,3 +285,19 @@ class CountTests:
             assert selectors.ViewCount(view, 10_001).label == "10,000+"
             assert selectors.ViewCount(view, 1234).label == "1,234"
             assert selectors.ViewCount(view, 10_000).label == "10,000"
+
+
+class NextBreachQueryTests:
+    def test_lists_by_next_breach_read_open_as_a_filter_not_an_index_term(
+        self, personas: Personas
+    ) -> None:
+        """SQLite should walk the SLA rows' (next_due_at, ticket) index, not every open request
+        (0.5 ms against 0.23 s for a first page at a million requests)."""
+        view = selectors.view_for(personas.admin, "open")
+        assert view is not None
+        by_breach = str(
+            selectors.tickets_in(personas.admin, view, selectors.SORTS["next_breach"]).query
+        )
+        by_update = str(selectors.tickets_in(personas.admin, view).query)
+        assert '"is_open" IN' not in by_breach and '"is_open"' in by_breach
+        assert '"is_open" IN' in by_update
