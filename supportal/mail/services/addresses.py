@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from supportal.accounts.models import normalize_email
+from supportal.core.copies import SharedCopy
 from supportal.mail.models import Mailbox
 
 PLUS_NUMBER = re.compile(r"^(?P<local>[^+@]+)\+(?P<number>\d{1,12})@(?P<domain>.+)$")
@@ -15,8 +16,18 @@ def base_address(email: str) -> str:
     return f"{match['local']}@{match['domain']}" if match else email
 
 
-def our_addresses() -> set[str]:
-    return {address.lower() for address in Mailbox.objects.values_list("address", flat=True)}
+def _addresses() -> frozenset[str]:
+    return frozenset(a.lower() for a in Mailbox.objects.values_list("address", flat=True))
+
+
+# Every inbound message checks its sender and recipients against these; they change rarely.
+# Kept per process (core.copies), refreshed on any mailbox save or delete (mail.apps).
+addresses_copy = SharedCopy("mail:addresses", _addresses, empty=frozenset())
+
+
+def our_addresses() -> frozenset[str]:
+    """Our support addresses, lower case (a copy per process; no query on the usual call)."""
+    return addresses_copy.get()
 
 
 def mailbox_for_addresses(addresses: list[str]) -> Mailbox | None:

@@ -64,7 +64,7 @@ def _first_ticket(numbers: list[int]) -> Ticket | None:
     return next((found[number] for number in numbers if number in found), None)
 
 
-def _find_ticket(parsed: ParsedMail, ours: set[str]) -> _Match | None:
+def _find_ticket(parsed: ParsedMail, ours: frozenset[str]) -> _Match | None:
     # In-Reply-To first, then References from the newest; a hostile message may name thousands.
     ids = list(dict.fromkeys([*parsed.in_reply_to, *reversed(parsed.references)]))[:50]
     if ids:
@@ -173,7 +173,9 @@ def _organization_for(email: str) -> Organization | None:
     return None
 
 
-def _cc_addresses(parsed: ParsedMail, exclude: set[str], ours: set[str]) -> list[tuple[str, str]]:
+def _cc_addresses(
+    parsed: ParsedMail, exclude: set[str], ours: frozenset[str]
+) -> list[tuple[str, str]]:
     """Other people the customer wrote to: they become CCs. Never our own addresses."""
     seen = set(exclude)
     wanted: list[tuple[str, str]] = []
@@ -186,7 +188,7 @@ def _cc_addresses(parsed: ParsedMail, exclude: set[str], ours: set[str]) -> list
     return wanted[:_MAX_CC]
 
 
-def deliver(inbound: InboundEmail, parsed: ParsedMail, ours: set[str]) -> tuple[str, str]:
+def deliver(inbound: InboundEmail, parsed: ParsedMail, ours: frozenset[str]) -> tuple[str, str]:
     """The fate and reason of a message that passed the checks; `ours` are our addresses."""
     sender = User.objects.filter(email=normalize_email(parsed.sender.email)).first()  # type: ignore[union-attr]
     match = _find_ticket(parsed, ours)
@@ -209,7 +211,7 @@ def _create(
     parsed: ParsedMail,
     content: _Content,
     sender: User | None,
-    ours: set[str],
+    ours: frozenset[str],
     follow_up_of: Ticket | None = None,
 ) -> tuple[str, str]:
     requester = _requester(parsed, sender)
@@ -278,7 +280,7 @@ def _append(
     content: _Content,
     ticket: Ticket,
     sender: User,
-    ours: set[str],
+    ours: frozenset[str],
 ) -> tuple[str, str]:
     # Stored before the reply so the notifications it sends answer this message's id.
     reference = _reference(parsed, ticket)

@@ -325,7 +325,7 @@ def _process(inbound: InboundEmail, parsed: ParsedMail, *, release: bool) -> Inb
     return _finish(inbound, *deliver(inbound, parsed, ours))
 
 
-def _record_bounce(parsed: ParsedMail, ours: set[str]) -> None:
+def _record_bounce(parsed: ParsedMail, ours: frozenset[str]) -> None:
     bounce = parsed.bounce
     if bounce is None:
         return
