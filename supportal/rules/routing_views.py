@@ -50,8 +50,7 @@ def _list_context(moved: int | None = None, direction: str = "") -> dict[str, An
     )
     for row in rows:
         row.summary = _summary(row)  # type: ignore[attr-defined]
-        row.focus = direction if row.pk == moved else ""  # type: ignore[attr-defined]
-    return {"rows": rows}
+    return {"rows": rows, "moved": moved, "moved_direction": direction}
 
 
 @admin_required
