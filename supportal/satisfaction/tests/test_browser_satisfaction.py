@@ -74,6 +74,10 @@ def test_the_satisfaction_pages_pass_axe(
     with page.expect_navigation():
         page.locator("form.rating-form button[type=submit]").click()
     assert_no_axe_violations(page, f"{lang} thank-you page")
+    response = page.goto(f"{live_server.url}/{lang}/requests/{ticket.pk}/rate/not-a-token")
+    assert response is not None and response.status == 404
+    expect(page.locator("h1")).to_have_count(1)
+    assert_no_axe_violations(page, f"{lang} a rating link that is not valid")
 
     other = solved_ticket(personas, subject="Second")
     login(page, live_server.url, personas.customer.email, PASSWORD, lang)
