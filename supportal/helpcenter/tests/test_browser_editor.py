@@ -111,7 +111,7 @@ class EditorBrowserTests:
             assert_no_axe_violations(page, f"{lang}/{label}")
         # The form with errors, as the writer sees it after a bad submit.
         page.goto(f"{base}/notices/new/")
-        page.locator("button.button[type=submit]").first.click()
+        page.locator("main button.button[type=submit]").first.click()
         page.wait_for_load_state()
         assert page.locator(".form-errors").count() == 1
         assert_no_axe_violations(page, f"{lang}/notice form with errors")
