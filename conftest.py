@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.core.cache import caches
 from django.utils import translation
 
 from supportal.core.copies import pin_all_empty
-from supportal.test import Personas, make_personas
+from supportal.test import Personas, ScratchDatabase, make_personas
 
 pytest_plugins = ["supportal.browser_testing"]
 
@@ -60,3 +61,13 @@ def _default_language() -> Iterator[None]:
     translation.deactivate()
     yield
     translation.deactivate()
+
+
+@pytest.fixture
+def scratch_database(tmp_path: Path) -> Iterator[ScratchDatabase]:
+    """An empty database of its own for a subprocess (the crash tests), dropped afterwards."""
+    database = ScratchDatabase(tmp_path)
+    try:
+        yield database
+    finally:
+        database.drop()

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 from django.conf import settings
 
 from supportal.accounts.models import Organization, Role, User
@@ -97,3 +104,56 @@ def shared_cache_queries() -> int:
     """Queries one read of the shared cache costs: one on the database cache, none on Redis."""
     backend = settings.CACHES[settings.SHARED_CACHE]["BACKEND"]
     return 1 if backend.endswith("DatabaseCache") else 0
+
+
+# The project's folder: subprocesses in tests run from here.
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class ScratchDatabase:
+    """An empty database of its own for a subprocess: a SQLite file, or, when the suite runs
+    on PostgreSQL, a uniquely named database on the same server, dropped afterwards."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        given = os.environ.get("DATABASE_URL", "")
+        self.postgres = given.startswith(("postgres://", "postgresql://"))
+        if self.postgres:
+            parts = urlsplit(given)
+            self.name = f"supportal_crash_{secrets.token_hex(4)}"
+            self.admin_url = urlunsplit(parts._replace(path="/postgres"))
+            self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
+            with psycopg.connect(self.admin_url, autocommit=True) as connection:
+                connection.execute(f'CREATE DATABASE "{self.name}"')
+        else:
+            self.path = tmp_path / "crash.sqlite3"
+            self.url = f"sqlite:///{self.path}"
+
+    def value(self, sql: str) -> Any:
+        if self.postgres:
+            with psycopg.connect(self.url, autocommit=True) as connection:
+                row = connection.execute(sql).fetchone()
+        else:
+            connection = sqlite3.connect(self.path, timeout=20)
+            try:
+                row = connection.execute(sql).fetchone()
+            finally:
+                connection.close()
+        assert row is not None
+        return row[0]
+
+    def execute(self, sql: str) -> None:
+        if self.postgres:
+            with psycopg.connect(self.url, autocommit=True) as connection:
+                connection.execute(sql)
+        else:
+            connection = sqlite3.connect(self.path, timeout=20)
+            try:
+                with connection:
+                    connection.execute(sql)
+            finally:
+                connection.close()
+
+    def drop(self) -> None:
+        if self.postgres:
+            with psycopg.connect(self.admin_url, autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')

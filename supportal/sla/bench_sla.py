@@ -3,11 +3,10 @@
     python -m supportal.sla.bench_sla [--tickets 1000000] [--database sqlite|postgres|both]
                                       [--reuse] [--samples 200]
 
-The data sets live in var/bench-sla.sqlite3 and in the PostgreSQL database
-"supportal_bench_sla" on 127.0.0.1:5432 (made, migrated and filled here with `generate_data`,
-which writes schedules, policies and every request's clocks; no other database is touched).
-With --reuse an existing set of the same size is kept (a set generated before service levels
-existed gets its clocks from sla_rebuild).
+The data set is bench_tickets' (var/bench-tickets.sqlite3 and the PostgreSQL database
+"supportal_bench"): `generate_data` writes schedules, policies and every request's clocks with
+the requests. With --reuse an existing set of the same size is kept (a set generated before
+service levels existed gets its clocks from sla_rebuild).
 
 Measured:
 - the worker's pass, `sla_check(now)`: as every minute (what came due since the last pass), and
@@ -21,90 +20,27 @@ Measured:
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from supportal.tickets import bench_tickets as tickets_bench
+from supportal.tickets.bench_tickets import out
+
 ROOT = Path(__file__).resolve().parents[2]
-SQLITE_PATH = ROOT / "var" / "bench-sla.sqlite3"
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
-PG_NAME = "supportal_bench_sla"  # never "supportal" or "supportal_test": those are someone's data
-
-
-def out(line: str = "") -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
-def database_url(database: str) -> str:
-    if database == "sqlite":
-        return f"sqlite:///{SQLITE_PATH}"
-    return f"{PG_SERVER}/{PG_NAME}"
-
-
-def setup_django(database: str) -> None:
-    os.environ["DATABASE_URL"] = database_url(database)
-    os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="supportal-bench-sla-")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "supportal.settings"
-    os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ.pop("REDIS_URL", None)  # the same shared cache on both databases
-    import django
-
-    django.setup()
-
-
-def recreate(database: str) -> None:
-    if database == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
-        SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
-        return
-    import psycopg
-
-    assert PG_NAME == "supportal_bench_sla"  # noqa: S101 - the one database this may drop
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {PG_NAME}")
 
 
 def prepare(database: str, tickets: int, reuse: bool) -> None:
-    from django.core.management import call_command
-    from django.db import DatabaseError, connection
-
-    found = None
-    if reuse and (database != "sqlite" or SQLITE_PATH.exists()):
-        from supportal.tickets.generate import has_other_tickets
-        from supportal.tickets.models import Ticket
-
-        try:
-            found = None if has_other_tickets() else Ticket.objects.count()
-        except DatabaseError:
-            connection.close()
-    if found != tickets:
-        connection.close()
-        recreate(database)
-    call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
-    if found == tickets:
-        out(f"Reusing the {tickets:,} generated requests in {database_url(database)}.")
-        _clocks_for_old_sets()
-        return
-    call_command(
-        "generate_data",
-        tickets=tickets,
-        messages_per_ticket=5,
-        customers=max(10, tickets // 10),
-        agents=200,
-        verbosity=1,
-    )
+    """bench_tickets' data set (the same million requests; `make bench` generates it once), with
+    clocks built from history when it was generated before service levels existed."""
+    tickets_bench.prepare(database, tickets, reuse)
+    _clocks_for_old_sets()
 
 
 def _clocks_for_old_sets() -> None:
@@ -231,7 +167,7 @@ def run_changes(samples: int) -> None:
 
 
 def run_one(database: str, tickets: int, reuse: bool, samples: int) -> None:
-    setup_django(database)
+    tickets_bench.setup_django(database)
     started = time.perf_counter()
     prepare(database, tickets, reuse)
     out(f"Data set ready in {time.perf_counter() - started:.0f} s.")

@@ -10,18 +10,14 @@ import re
 import secrets
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import OperationalError
@@ -33,9 +29,9 @@ from supportal.mail.imap import PollResult, imap_test, mailbox_poll
 from supportal.mail.models import InboundEmail, Mailbox
 from supportal.mail.tasks import poll_mailboxes
 from supportal.mail.tests.dovecot import Account, Dovecot, make_message
+from supportal.test import ROOT, ScratchDatabase
 from supportal.tickets.models import Ticket
 
-ROOT = Path(__file__).resolve().parents[3]
 Fate = InboundEmail.Fate
 
 
@@ -560,64 +556,6 @@ SLOW_POLL = textwrap.dedent(
     execute_from_command_line(["supportal", "poll_mail"])
     """
 )
-
-
-class ScratchDatabase:
-    """An empty database of its own for a subprocess: a SQLite file, or, when the suite runs
-    on PostgreSQL, a uniquely named database on the same server, dropped afterwards."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        given = os.environ.get("DATABASE_URL", "")
-        self.postgres = given.startswith(("postgres://", "postgresql://"))
-        if self.postgres:
-            parts = urlsplit(given)
-            self.name = f"supportal_crash_{secrets.token_hex(4)}"
-            self.admin_url = urlunsplit(parts._replace(path="/postgres"))
-            self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
-            with psycopg.connect(self.admin_url, autocommit=True) as connection:
-                connection.execute(f'CREATE DATABASE "{self.name}"')
-        else:
-            self.path = tmp_path / "crash.sqlite3"
-            self.url = f"sqlite:///{self.path}"
-
-    def value(self, sql: str) -> Any:
-        if self.postgres:
-            with psycopg.connect(self.url, autocommit=True) as connection:
-                row = connection.execute(sql).fetchone()
-        else:
-            connection = sqlite3.connect(self.path, timeout=20)
-            try:
-                row = connection.execute(sql).fetchone()
-            finally:
-                connection.close()
-        assert row is not None
-        return row[0]
-
-    def execute(self, sql: str) -> None:
-        if self.postgres:
-            with psycopg.connect(self.url, autocommit=True) as connection:
-                connection.execute(sql)
-        else:
-            connection = sqlite3.connect(self.path, timeout=20)
-            try:
-                with connection:
-                    connection.execute(sql)
-            finally:
-                connection.close()
-
-    def drop(self) -> None:
-        if self.postgres:
-            with psycopg.connect(self.admin_url, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def scratch_database(tmp_path: Path) -> Iterator[ScratchDatabase]:
-    database = ScratchDatabase(tmp_path)
-    try:
-        yield database
-    finally:
-        database.drop()
 
 
 class CrashSafetyTests:

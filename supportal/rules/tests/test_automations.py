@@ -18,13 +18,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from supportal.lib.businesstime import Interval
-from supportal.mail.tests.test_imap import ROOT, ScratchDatabase
 from supportal.rules.automations import automations_run
 from supportal.rules.models import Automation, AutomationRun
 from supportal.rules.tests.helpers import act, cond, mails_to, make_automation
 from supportal.sla.hours_services import schedule_save
 from supportal.sla.selectors import bump_hours_version
-from supportal.test import Personas, make_ticket
+from supportal.test import ROOT, Personas, ScratchDatabase, make_ticket
 from supportal.tickets.models import Status, Ticket, TicketEvent
 from supportal.tickets.services import Changes, ticket_reply, ticket_update
 
@@ -231,15 +230,6 @@ class AutomationIdempotenceTests:
         reminders = "FROM core_outboundemail WHERE subject LIKE '%Still waiting%'"
         assert scratch_database.value(f"SELECT COUNT(*) {reminders}") == total
         assert scratch_database.value(f"SELECT COUNT(DISTINCT subject) {reminders}") == total
-
-
-@pytest.fixture
-def scratch_database(tmp_path: Path):  # type: ignore[no-untyped-def]
-    database = ScratchDatabase(tmp_path)
-    try:
-        yield database
-    finally:
-        database.drop()
 
 
 SETUP = textwrap.dedent(

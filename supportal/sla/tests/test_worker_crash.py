@@ -9,9 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from supportal.mail.tests.test_imap import ROOT, ScratchDatabase, scratch_database
-
-__all__ = ["scratch_database"]
+from supportal.test import ROOT, ScratchDatabase
 
 SETUP = textwrap.dedent(
     """
