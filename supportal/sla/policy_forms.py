@@ -317,11 +317,13 @@ class LeadsForm(forms.Form):
     def __init__(self, *args: Any, groups: list[Group], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.groups = groups
-        agents = User.objects.agents()
+        # Read once for every group's list (a queryset per field would be a query per group).
+        self.agents = {str(agent.pk): agent for agent in User.objects.agents()}
+        choices = [(pk, str(agent)) for pk, agent in self.agents.items()]
         for group in groups:
-            self.fields[f"leads_{group.pk}"] = forms.ModelMultipleChoiceField(
+            self.fields[f"leads_{group.pk}"] = forms.MultipleChoiceField(
                 label=_("Leads of %(group)s") % {"group": group.name},
-                queryset=agents,
+                choices=choices,
                 required=False,
                 widget=forms.CheckboxSelectMultiple,
             )
@@ -331,5 +333,6 @@ class LeadsForm(forms.Form):
 
     def leads(self) -> dict[Group, list[User]]:
         return {
-            group: list(self.cleaned_data.get(f"leads_{group.pk}") or []) for group in self.groups
+            group: [self.agents[pk] for pk in self.cleaned_data.get(f"leads_{group.pk}") or []]
+            for group in self.groups
         }

@@ -361,3 +361,27 @@ class DemoRoutingTests:
         assert first.group.name == second.group.name == "Billing"
         # Billing's only member in the demo is the admin, available like every demo agent.
         assert first.assignee.email == second.assignee.email == "admin@example.com"
+
+
+class AssignmentPageQueryTests:
+    def test_the_automatic_assignment_page_costs_the_same_with_more_groups(
+        self, client: Client, personas: Personas
+    ) -> None:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        client.force_login(personas.admin)
+        url = f"{BASE}/assignment/"
+
+        def queries() -> int:
+            client.get(url)
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(url).status_code == 200
+            return len(captured)
+
+        routing_services.group_routing_save(settings={personas.support: (True, 3)})
+        few = queries()
+        for n in range(6):
+            group = Group.objects.create(name=f"Team {n}")
+            routing_services.group_routing_save(settings={group: (n % 2 == 0, None)})
+        assert queries() == few

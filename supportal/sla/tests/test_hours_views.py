@@ -475,3 +475,29 @@ class PermissionTests:
         assert wrong.status_code == 404
         assert client.post(f"{BASE}/{missing}/holidays/add").status_code == 404
         assert Holiday.objects.filter(pk=holiday.pk).exists()
+
+
+class HolidayListQueryTests:
+    def test_the_holidays_page_costs_the_same_with_more_holidays(
+        self, client: Client, personas: Personas
+    ) -> None:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        schedule = make_schedule()
+        client.force_login(personas.admin)
+        url = f"{BASE}/{schedule.pk}/holidays/"
+
+        def queries() -> int:
+            client.get(url)  # the page shell's cached parts, read once
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(url).status_code == 200
+            return len(captured)
+
+        hours_services.holiday_add(schedule=schedule, day=date(2026, 1, 1), name="A", yearly=True)
+        few = queries()
+        for day in range(2, 12):
+            hours_services.holiday_add(
+                schedule=schedule, day=date(2026, 3, day), name=f"Day {day}", yearly=False
+            )
+        assert queries() == few

@@ -371,6 +371,30 @@ class GroupLeadsTests:
             ("Support", "jiwoo@support.test")
         }
 
+    def test_the_leads_page_costs_the_same_with_more_groups(
+        self, client: Client, personas: Personas
+    ) -> None:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from supportal.tickets.models import Group
+
+        client.force_login(personas.admin)
+
+        def queries() -> int:
+            client.get(f"{BASE}/leads")
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(f"{BASE}/leads").status_code == 200
+            return len(captured)
+
+        GroupLead.objects.create(group=personas.support, user=personas.agent)
+        few = queries()
+        for n in range(6):
+            group = Group.objects.create(name=f"Team {n}")
+            group.members.add(personas.agent)
+            GroupLead.objects.create(group=group, user=personas.agent)
+        assert queries() == few
+
     def test_customers_cannot_lead(self, client: Client, personas: Personas) -> None:
         client.force_login(personas.admin)
         response = client.post(
