@@ -27,7 +27,7 @@ from supportal.core import ordering
 from supportal.rules import actions as rule_actions
 from supportal.rules import conditions
 from supportal.rules.models import Automation, AutomationRun
-from supportal.rules.triggers import move
+from supportal.rules.triggers import move, rule_store
 from supportal.tickets.models import Status, Ticket, TicketEvent, TicketFieldValue, TicketTag
 
 logger = logging.getLogger(__name__)
@@ -338,16 +338,8 @@ def automation_save(
         actions=actions,
         choices=choices,
     )
-    if automation is None:
-        automation = Automation(position=ordering.next_position(Automation))
-    automation.name = name
-    automation.description = description.strip()[:300]
-    automation.active = active
-    automation.conditions_all = cleaned["conditions_all"]
-    automation.conditions_any = cleaned["conditions_any"]
-    automation.actions = cleaned["actions"]
-    automation.updated_at = timezone.now()
-    automation.save()
+    automation = automation or Automation(position=ordering.next_position(Automation))
+    rule_store(automation, name=name, description=description, active=active, cleaned=cleaned)
     return automation
 
 

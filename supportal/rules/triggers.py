@@ -37,7 +37,7 @@ from supportal.core import ordering
 from supportal.core.copies import SharedCopy
 from supportal.rules import actions as rule_actions
 from supportal.rules import conditions
-from supportal.rules.models import Trigger
+from supportal.rules.models import Automation, Trigger
 from supportal.tickets.hooks import TicketChange
 
 logger = logging.getLogger(__name__)
@@ -335,19 +335,26 @@ def trigger_save(
         actions=actions,
         choices=choices,
     )
-    if trigger is None:
-        trigger = Trigger(position=ordering.next_position(Trigger))
-    trigger.name = name
-    trigger.description = description.strip()[:300]
+    trigger = trigger or Trigger(position=ordering.next_position(Trigger))
     trigger.runs_on = runs_on
-    trigger.active = active
-    trigger.conditions_all = cleaned["conditions_all"]
-    trigger.conditions_any = cleaned["conditions_any"]
-    trigger.actions = cleaned["actions"]
-    trigger.updated_at = timezone.now()
-    trigger.save()
+    rule_store(trigger, name=name, description=description, active=active, cleaned=cleaned)
     triggers_changed()
     return trigger
+
+
+def rule_store(
+    row: Trigger | Automation, *, name: str, description: str, active: bool, cleaned: Mapping
+) -> None:
+    """Writes what triggers and automations share: name, description, state, the checked
+    conditions and actions (a new row has its position already)."""
+    row.name = name
+    row.description = description.strip()[:300]
+    row.active = active
+    row.conditions_all = cleaned["conditions_all"]
+    row.conditions_any = cleaned["conditions_any"]
+    row.actions = cleaned["actions"]
+    row.updated_at = timezone.now()
+    row.save()
 
 
 @transaction.atomic
