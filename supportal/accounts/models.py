@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
 
 class Organization(models.Model):
@@ -178,3 +179,127 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.name
+
+
+# --- Sign-in security (issue 10) -------------------------------------------------------------
+
+
+class SecurityPolicy(models.Model):
+    """The site's sign-in policy: one row, edited by admins (Settings → Security)."""
+
+    require_two_factor_for_staff = models.BooleanField(
+        _("require two-factor authentication for agents and admins"),
+        default=False,
+        help_text=_("Agents and admins without it must set it up at their next sign-in."),
+    )
+    session_idle_minutes = models.PositiveIntegerField(
+        _("sign out after this many minutes without activity"),
+        default=0,
+        help_text=_("0 keeps people signed in until the session ends (two weeks)."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("security policy")
+        verbose_name_plural = _("security policies")
+
+    def __str__(self) -> str:
+        return str(_("Security policy"))
+
+    @classmethod
+    def current(cls) -> SecurityPolicy:
+        policy, _created = cls.objects.get_or_create(pk=1)
+        return policy
+
+
+class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
+    """An authenticator app's shared secret, encrypted at rest (supportal.core.crypto)."""
+
+    encrypted_key = models.TextField()
+    digits = models.PositiveSmallIntegerField(default=6)
+    step = models.PositiveSmallIntegerField(default=30)
+    # The last time step accepted: a code is never accepted twice.
+    last_t = models.BigIntegerField(default=-1)
+
+    class Meta(Device.Meta):
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")
+
+
+class RecoveryCode(models.Model):
+    """One of the single-use codes shown once when two-factor sign-in is set up; stored hashed."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["user", "code_hash"], name="recovery_user_idx")]
+
+    def __str__(self) -> str:
+        return f"recovery code {self.pk}"
+
+
+class TrustedBrowser(models.Model):
+    """"Remember this browser": a second factor is not asked again here until `expires_at`.
+    The cookie holds the token; the row holds its SHA-256."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trusted_browsers"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"trusted browser {self.pk}"
+
+
+class Passkey(models.Model):
+    """A WebAuthn credential: signs in without a password or code."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="passkeys"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    credential_id = models.CharField(max_length=512, unique=True)  # base64url
+    public_key = models.BinaryField()
+    sign_count = models.BigIntegerField(default=0)
+    transports = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["created_at", "id"]
+        verbose_name = _("passkey")
+        verbose_name_plural = _("passkeys")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserSession(models.Model):
+    """A signed-in browser, for the user's list of sessions: the session key is stored hashed,
+    so this table cannot be used to take over a session."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signed_in_sessions"
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    # The session store's key, encrypted: needed to end the session in the store.
+    encrypted_key = models.TextField()
+    user_agent = models.CharField(max_length=400, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["-last_seen_at", "-id"]
+        indexes: ClassVar = [models.Index(fields=["user", "-last_seen_at"], name="session_user_idx")]
+
+    def __str__(self) -> str:
+        return f"session {self.pk}"

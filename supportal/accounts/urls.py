@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from supportal.accounts import views
+from supportal.accounts.views import passkeys, security, sessions, twofactor  # noqa: F401
 
 app_name = "accounts"
 
@@ -27,4 +28,8 @@ urlpatterns = [
     ),
     path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),
     path("profile/", views.profile, name="profile"),
+    path("security/", security.security, name="security"),
+    # Two-factor sign-in, recovery codes, trusted browsers, re-authentication (views/twofactor.py)
+    # Passkeys (views/passkeys.py)
+    # Sessions (views/sessions.py)
 ]

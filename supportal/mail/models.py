@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from supportal.mail import crypto
+from supportal.core import crypto
 from supportal.tickets.models import Group, Message, Ticket
 
 
