@@ -8,12 +8,13 @@ from __future__ import annotations
 import secrets
 import sys
 import zoneinfo
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from supportal.lib.env import (
     ConfigError,
@@ -24,6 +25,7 @@ from supportal.lib.env import (
     env_str,
     env_url,
 )
+from supportal.lib.rates import rates_with_overrides
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -132,12 +134,64 @@ try:
     MAIL_MAX_MB = env_int("MAIL_MAX_MB", 40, minimum=1)
     MAIL_SENDER_HOURLY_LIMIT = env_int("MAIL_SENDER_HOURLY_LIMIT", 20, minimum=1)
     MAIL_SECRET_KEY = env_str("MAIL_SECRET_KEY")
+    # Fernet keys for every secret stored at rest (supportal/core/crypto.py), newest first;
+    # MAIL_SECRET_KEY is the older name, still read after these.
+    ENCRYPTION_KEYS = env_list("ENCRYPTION_KEYS", [])
     MAIL_IMAP_CA_FILE = env_str("MAIL_IMAP_CA_FILE")
     MAIL_IMAP_TIMEOUT = env_int("MAIL_IMAP_TIMEOUT", 30, minimum=1)
     MAIL_IMAP_BATCH = env_int("MAIL_IMAP_BATCH", 200, minimum=1)
+    # Personal data (supportal/privacy): days an export's download link stays valid (once).
+    PRIVACY_EXPORT_DAYS = env_int("PRIVACY_EXPORT_DAYS", 7, minimum=1)
+    # /.well-known/security.txt (supportal/legal, RFC 9116): served only when a contact is set.
+    SECURITY_CONTACT = env_list("SECURITY_CONTACT", [])
+    for _contact in SECURITY_CONTACT:
+        if not _contact.startswith(("mailto:", "https://", "tel:")):
+            raise ConfigError(
+                f"SECURITY_CONTACT must be mailto:, https:// or tel: URIs, got {_contact!r}"
+            )
+    SECURITY_POLICY_URL = env_url("SECURITY_POLICY_URL", "", schemes=("https", "http"))
+    SECURITY_TXT_EXPIRES = None  # None: one year after each request
+    if env_str("SECURITY_TXT_EXPIRES"):
+        try:
+            SECURITY_TXT_EXPIRES = datetime.fromisoformat(env_str("SECURITY_TXT_EXPIRES"))
+        except ValueError:
+            raise ConfigError(
+                "SECURITY_TXT_EXPIRES must be a date such as 2027-01-31, got "
+                f"{env_str('SECURITY_TXT_EXPIRES')!r}"
+            ) from None
+        if SECURITY_TXT_EXPIRES.tzinfo is None:
+            SECURITY_TXT_EXPIRES = SECURITY_TXT_EXPIRES.replace(tzinfo=UTC)
+    # Optional: a local MaxMind GeoIP2/GeoLite2 City database (and the geoip2 package) to show
+    # an approximate place for each signed-in session. Without both, no place is shown.
+    GEOIP_PATH = env_str("GEOIP_PATH")
     LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
     if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {LOG_LEVEL!r}")
+    # Abuse protection (supportal/core/ratelimit.py): how many of each action one client address,
+    # and for some one email address or account, may do per window. RATE_LIMITS replaces some.
+    LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+    RATE_LIMITS = {
+        name: str(rate)
+        for name, rate in rates_with_overrides(
+            "RATE_LIMITS",
+            env_str("RATE_LIMITS"),
+            {
+                # Failed sign-ins (password, reauth) per email; per address, four times that:
+                # one office behind one address may mistype many accounts.
+                "login": f"{LOGIN_FAILURE_LIMIT}/15m",
+                "login_address": f"{LOGIN_FAILURE_LIMIT * 4}/15m",
+                "signup": "10/h",
+                "password_reset": "5/h",
+                "twofactor": "10/15m",
+                "reauth": "10/15m",
+                "request": "30/h",  # request form submissions, per account or visitor address
+                "mail_action": "20/h",  # visitor requests and CCs: mail to typed addresses
+                "search": "120/m",
+                "suggest": "300/m",  # as-you-type lists: help-center search and request form
+                "inbound": "600/m",  # inbound mail over HTTP, per mailbox secret and address
+            },
+        ).items()
+    }
 except ConfigError as error:
     sys.stderr.write(f"Supportal cannot start: {error}\n")
     raise SystemExit(2) from None
@@ -181,8 +235,18 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The request being served, for audit entries written from signals (supportal/audit).
+    "supportal.audit.context.AuditContextMiddleware",
+    # Closed site: a 503 for everyone but admins (so after authentication), before any view.
+    "supportal.core.maintenance.MaintenanceMiddleware",
     "supportal.core.middleware.TimezoneMiddleware",
+    # Staff the policy requires a second factor of: only its setup page until they have one.
+    "supportal.accounts.middleware.TwoFactorSetupMiddleware",
+    # Asks signed-in people to accept a new privacy policy or terms version (supportal/legal).
+    "supportal.legal.middleware.PolicyAcceptanceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Signed-in sessions: last seen, idle timeout, sessions ended elsewhere (accounts/sessions.py).
+    "supportal.accounts.sessions.SessionActivityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -245,6 +309,9 @@ else:
         "shared": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "supportal_cache",
+            # Rate-limit counters live here, one per client address: past MAX_ENTRIES the table
+            # is culled (a third of the rows dropped), which would forget counts under attack.
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
         },
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -286,8 +353,6 @@ LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "core:home"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # a reset link works for one day
 EMAIL_VERIFICATION_MAX_AGE = 60 * 60 * 24 * 3
-LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
-LOGIN_FAILURE_WINDOW = 15 * 60
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -310,6 +375,11 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
+# Uploads are served only through views that check who may see them: WhiteNoise serves
+# STATIC_ROOT and STATICFILES_DIRS to anyone, so MEDIA_ROOT must be outside both.
+for _static_dir in (STATIC_ROOT, *STATICFILES_DIRS):
+    if MEDIA_ROOT.resolve().is_relative_to(Path(_static_dir).resolve()):
+        raise ImproperlyConfigured(f"MEDIA_ROOT must not be inside {_static_dir}")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

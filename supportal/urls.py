@@ -4,9 +4,11 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
+from supportal.core import maintenance_views
 from supportal.core import views as core_views
 from supportal.helpcenter import media_views as helpcenter_media_views
 from supportal.helpcenter import views as helpcenter_views
+from supportal.legal import views as legal_views
 from supportal.mail.views import inbound as mail_inbound_views
 
 urlpatterns = [
@@ -16,6 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("robots.txt", helpcenter_views.robots_txt, name="robots_txt"),
     path("sitemap.xml", helpcenter_views.sitemap, name="sitemap"),
+    path(".well-known/security.txt", legal_views.security_txt, name="security_txt"),
     path("media/<path:path>", helpcenter_media_views.serve_media, name="media"),
     # Mail services post inbound messages here; the secret in the URL is the credential.
     path("mail/inbound/<str:token>", mail_inbound_views.inbound, name="mail_inbound"),
@@ -29,11 +32,18 @@ urlpatterns += i18n_patterns(
     path("requests/", include("supportal.tickets.urls")),
     path("agent/", include("supportal.tickets.agent_urls")),
     path("agent/manage/mail/", include("supportal.mail.urls")),
+    path("agent/manage/audit/", include("supportal.audit.urls")),
+    path("agent/manage/maintenance/", maintenance_views.maintenance, name="maintenance"),
+    path("agent/manage/people/", include("supportal.accounts.people_urls")),
     path("agent/", include("supportal.automation.urls")),
     path("agent/manage/", include("supportal.sla.urls")),
     path("agent/", include("supportal.rules.urls")),
+    # Its own prefixes: privacy/, terms/, legal/accept/ and agent/manage/legal/.
+    path("", include("supportal.legal.urls")),
     # Its own prefixes: requests/<number>/rate/... and agent/satisfaction/.
     path("", include("supportal.satisfaction.urls")),
+    # Its own prefixes: personal-data/ and agent/manage/personal-data/.
+    path("", include("supportal.privacy.urls")),
     prefix_default_language=True,
 )
 

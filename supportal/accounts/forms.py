@@ -17,6 +17,7 @@ from supportal.accounts import throttle
 from supportal.accounts.models import User, normalize_email, time_zone_choices
 from supportal.core.services import email_send
 from supportal.core.widgets import LongSelect
+from supportal.legal.forms import signup_acceptance_field
 
 
 class EmailLoginForm(AuthenticationForm):
@@ -97,17 +98,18 @@ class SignupForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Once a privacy policy or terms are published, new accounts accept them here; the view
+        # records it (supportal/legal).
+        accept = signup_acceptance_field()
+        if accept is not None:
+            self.fields["accept_policies"] = accept
+
     def clean_email(self) -> str:
-        email = normalize_email(self.cleaned_data["email"])
-        if User.objects.filter(email=email).exists():
-            raise ValidationError(
-                _(
-                    "An account with this email address already exists. "
-                    "Sign in or reset your password."
-                ),
-                code="taken",
-            )
-        return email
+        # No "already has an account" error: that would tell anyone who has one. The service
+        # emails the owner instead (services.user_signup).
+        return normalize_email(self.cleaned_data["email"])
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

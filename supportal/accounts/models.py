@@ -225,6 +225,11 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
         verbose_name = _("authenticator app")
         verbose_name_plural = _("authenticator apps")
 
+    def get_throttle_factor(self) -> int:
+        """ThrottlingMixin: after n failed codes, wait 2**(n-1) seconds (supportal/accounts/
+        twofactor.py does the verifying)."""
+        return 1
+
 
 class RecoveryCode(models.Model):
     """One of the single-use codes shown once when two-factor sign-in is set up; stored hashed."""

@@ -1,67 +1,54 @@
-"""Throttling in the shared cache: login failures per email and client address, and a simple
-per-address rate limit for actions that send mail to addresses anyone can type."""
+"""Failed sign-ins, counted with the site's one rate-limit mechanism (supportal/core/ratelimit.py):
+limit "login" per email address, "login_address" per client address (higher: an office behind
+one address may mistype many accounts). The sign-in form, the re-authentication page and the
+two-factor page use these; each answers with its own form message rather than a 429 page."""
 
 from __future__ import annotations
 
-import hashlib
-import math
-import time
-
-from django.conf import settings
-from django.core.cache import caches
 from django.http import HttpRequest
 
-# One address may try many accounts (an office behind one NAT), so its limit is higher.
-_PER_ADDRESS_FACTOR = 4
+from supportal.core import ratelimit
 
 
-def _keys(request: HttpRequest, email: str) -> list[tuple[str, int]]:
-    limit = settings.LOGIN_FAILURE_LIMIT
-    address = request.META.get("REMOTE_ADDR", "")
-    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-    return [
-        (f"login-fail:email:{digest}", limit),
-        (f"login-fail:ip:{address}", limit * _PER_ADDRESS_FACTOR),
-    ]
+def _email(email: str) -> list[str]:
+    return [ratelimit.email_identity(email)]
+
+
+def _address(request: HttpRequest) -> list[str]:
+    return [f"address:{ratelimit.client_address(request)}"]
 
 
 def seconds_locked(request: HttpRequest, email: str) -> int:
     """How long sign-in stays refused for this email/address, 0 when it is allowed."""
-    cache = caches[settings.SHARED_CACHE]
-    now = time.time()
-    wait = 0.0
-    for key, limit in _keys(request, email):
-        failures = [t for t in cache.get(key, []) if t > now - settings.LOGIN_FAILURE_WINDOW]
-        if len(failures) >= limit:
-            wait = max(wait, failures[-limit] + settings.LOGIN_FAILURE_WINDOW - now)
-    return math.ceil(wait)
+    return max(
+        ratelimit.seconds_left("login", _email(email)),
+        ratelimit.seconds_left("login_address", _address(request)),
+    )
 
 
 def record_failure(request: HttpRequest, email: str) -> None:
-    cache = caches[settings.SHARED_CACHE]
-    now = time.time()
-    for key, limit in _keys(request, email):
-        failures = [t for t in cache.get(key, []) if t > now - settings.LOGIN_FAILURE_WINDOW]
-        failures.append(now)
-        cache.set(key, failures[-limit * 2 :], settings.LOGIN_FAILURE_WINDOW)
+    ratelimit.hit("login", _email(email))
+    ratelimit.hit("login_address", _address(request))
 
 
 def clear_failures(request: HttpRequest, email: str) -> None:
-    cache = caches[settings.SHARED_CACHE]
     # Only the email's count: the address's keeps counting failures on other accounts.
-    email_key, _limit = _keys(request, email)[0]
-    cache.delete(email_key)
+    ratelimit.reset("login", _email(email))
 
 
-def rate_limited(request: HttpRequest, action: str, *, limit: int, window: int) -> bool:
-    """Counts one `action` from this client address; True when it is over `limit` per
-    `window` seconds (the action should then be refused)."""
-    cache = caches[settings.SHARED_CACHE]
-    now = time.time()
-    key = f"rate:{action}:{request.META.get('REMOTE_ADDR', '')}"
-    hits = [t for t in cache.get(key, []) if t > now - window]
-    if len(hits) >= limit:
-        return True
-    hits.append(now)
-    cache.set(key, hits, window)
-    return False
+def rate_limited(request: HttpRequest, action: str) -> bool:
+    """Counts one mail-sending `action` (a visitor's request, a CC) from this client address
+    under limit "mail_action"; True when it is over the limit and should be refused."""
+    return bool(ratelimit.check(request, "mail_action", scope=action))
+
+
+def twofactor_identities(request: HttpRequest) -> list[str]:
+    """Who a code typed on the two-factor page counts against (limit "twofactor"): the client
+    address and the account half-way through signing in."""
+    from supportal.accounts.twofactor import PENDING_KEY
+
+    found = _address(request)
+    pending = request.session.get(PENDING_KEY)
+    if isinstance(pending, dict) and pending.get("user"):
+        found.append(f"user:{pending['user']}")
+    return found

@@ -8,6 +8,30 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class AppendOnlyError(PermissionError):
+    """Raised by every application path that would change or remove an audit entry."""
+
+
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+    """Bulk writes are refused like single ones: `update()` and `delete()` raise. The database
+    refuses them as well (triggers in migration 0003), for code that goes around the ORM."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("Audit log entries cannot be changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Audit log entries cannot be deleted.")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        raise AppendOnlyError("Audit log entries cannot be changed.")
+
+    def update_or_create(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError("Audit log entries cannot be changed.")
+
+    update.queryset_only = True  # type: ignore[attr-defined]
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+
 class AuditEntry(models.Model):
     """One security-relevant or administrative action. Entries are only ever added: the
     application has no path that changes or removes one."""
@@ -16,7 +40,9 @@ class AuditEntry(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by"),
-        on_delete=models.SET_NULL,
+        # Not SET_NULL: that is an UPDATE of the entry, which the database refuses. Deleting a
+        # user leaves their entries as they are; actor_label still names them.
+        on_delete=models.DO_NOTHING,
         null=True,
         blank=True,
         related_name="+",
@@ -34,6 +60,8 @@ class AuditEntry(models.Model):
     after = models.JSONField(_("after"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
 
+    objects = AuditEntryQuerySet.as_manager()
+
     class Meta:
         ordering: ClassVar = ["-at", "-id"]
         verbose_name = _("audit log entry")
@@ -49,9 +77,11 @@ class AuditEntry(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise PermissionError("Audit log entries cannot be changed.")
+        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):
+            raise AppendOnlyError("Audit log entries cannot be changed.")
+        # Always an INSERT: a new instance given an existing id must not overwrite that entry.
+        kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise PermissionError("Audit log entries cannot be deleted.")
+        raise AppendOnlyError("Audit log entries cannot be deleted.")

@@ -8,3 +8,11 @@ class CoreConfig(AppConfig):
     name = "supportal.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from supportal.core.crypto import register_encrypted
+
+        # The sign-in secrets of the accounts area (2FA seeds, session-store keys), so that
+        # `supportal rotate_encryption` re-encrypts them; other apps register their own.
+        register_encrypted("accounts.TOTPDevice", "encrypted_key")
+        register_encrypted("accounts.UserSession", "encrypted_key")

@@ -58,3 +58,25 @@ class OutboundEmail(models.Model):
     @property
     def recipients(self) -> list[str]:
         return [line for line in self.to.splitlines() if line]
+
+
+class MaintenanceMode(models.Model):
+    """One row (pk 1): whether the site is closed for maintenance, and what visitors are told.
+
+    Read through supportal.core.maintenance, whose process copy costs no query per request.
+    """
+
+    enabled = models.BooleanField(_("on"), default=False)
+    message = models.TextField(_("message"), blank=True)
+    retry_after = models.PositiveIntegerField(_("retry after (seconds)"), default=600)
+    changed_at = models.DateTimeField(_("changed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("maintenance mode")
+        verbose_name_plural = _("maintenance mode")
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=models.Q(id=1), name="maintenance_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)

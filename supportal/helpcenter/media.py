@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import io
+import warnings
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -120,17 +121,32 @@ def process_image(data: bytes, filename: str) -> ProcessedImage:
             code="too_large",
         )
     try:
+        # Pillow only warns about a decompression bomb below twice its own limit: make the
+        # warning an error so that it is refused like one, before any pixel is decoded.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return _process_image(data, filename, claimed[0])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_many_pixels(filename) from None
+
+
+def _too_many_pixels(filename: str) -> ValidationError:
+    return ValidationError(
+        _("“%(name)s” has too many pixels. Upload an image under 40 megapixels.")
+        % {"name": filename},
+        code="too_large",
+    )
+
+
+def _process_image(data: bytes, filename: str, claimed_format: str) -> ProcessedImage:
+    try:
         with Image.open(io.BytesIO(data)) as probe:
             fmt = probe.format
             width, height = probe.size
             if width * height > MAX_PIXELS:
-                raise ValidationError(
-                    _("“%(name)s” has too many pixels. Upload an image under 40 megapixels.")
-                    % {"name": filename},
-                    code="too_large",
-                )
+                raise _too_many_pixels(filename)
             probe.verify()
-        if fmt != claimed[0]:
+        if fmt != claimed_format:
             raise _refuse_image(filename)
         # verify() leaves the image unusable: open it again to read the pixels.
         with Image.open(io.BytesIO(data)) as source:
@@ -144,7 +160,9 @@ def process_image(data: bytes, filename: str) -> ProcessedImage:
             upright = ImageOps.exif_transpose(source)
     except ValidationError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise _refuse_image(filename) from None
     upright.info = {}
     width, height = upright.size

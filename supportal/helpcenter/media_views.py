@@ -4,22 +4,18 @@ import re
 
 from django.core.files.storage import default_storage
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
 from supportal.accounts.access import public
+from supportal.core.downloads import file_response
 from supportal.helpcenter.models import ArticleMedia, ArticleTranslation, visibilities_for
+from supportal.lib import filetypes
 
 VARIANT_NAME = re.compile(r"^(?P<stem>.+)-\d+\.(?:webp|jpg|png|gif)$")
-INLINE_TYPES = {
-    "image/jpeg",
-    "image/png",
-    "image/webp",
-    "image/gif",
-    "video/mp4",
-    "video/webm",
-    "text/vtt",
-}
+INLINE_TYPES = frozenset(
+    {"image/jpeg", "image/png", "image/webp", "image/gif", "video/mp4", "video/webm", "text/vtt"}
+)
 SUFFIX_TYPES = {"webp": "image/webp", "jpg": "image/jpeg", "png": "image/png", "gif": "image/gif"}
 YEAR = 60 * 60 * 24 * 365
 
@@ -42,7 +38,9 @@ def _find(path: str) -> tuple[ArticleMedia, str] | None:
 @require_GET
 def serve_media(request: HttpRequest, path: str) -> HttpResponse:
     """Serves uploaded help-center media after checking the viewer may see its article."""
-    found = _find(path) if path.startswith("helpcenter/") and ".." not in path else None
+    # Traversal (`..`, absolute paths, backslashes, NULs) never reaches the database or storage.
+    safe = path.startswith("helpcenter/") and filetypes.is_safe_relative_path(path)
+    found = _find(path) if safe else None
     if found is None:
         raise Http404
     item, content_type = found
@@ -56,12 +54,14 @@ def serve_media(request: HttpRequest, path: str) -> HttpResponse:
         handle = default_storage.open(path, "rb")
     except (FileNotFoundError, OSError):
         raise Http404 from None
-    response = FileResponse(handle, content_type=content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    # Never the upload's own name; anything unexpected is downloaded, not displayed.
-    response["Content-Disposition"] = "inline" if content_type in INLINE_TYPES else "attachment"
     # Stored names are random and never reused, so a file can be cached for good; only
     # public articles' files may be kept by shared caches.
     scope = "public" if article.visibility == "everyone" else "private"
-    response["Cache-Control"] = f"{scope}, max-age={YEAR}, immutable"
-    return response
+    # Never the upload's own name; anything unexpected is downloaded, not displayed.
+    return file_response(
+        handle,
+        filename=path.rsplit("/", 1)[-1],
+        content_type=content_type,
+        inline_types=INLINE_TYPES,
+        cache=f"{scope}, max-age={YEAR}, immutable",
+    )

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from supportal.accounts.access import public
+from supportal.core.ratelimit import rate_limit
 from supportal.helpcenter import search
 from supportal.helpcenter.models import (
     Article,
@@ -89,6 +90,7 @@ def _search(
 
 @public
 @require_GET
+@rate_limit("search", by="user")
 def search_page(request: HttpRequest) -> HttpResponse:
     locale = translation.get_language()
     query = request.GET.get("q", "").strip()[: search.MAX_QUERY_LENGTH]
@@ -130,6 +132,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
 
 @public
 @require_GET
+@rate_limit("suggest", by="user")
 def suggest(request: HttpRequest) -> HttpResponse:
     """Up to five titles for the search box's list (an htmx fragment)."""
     locale = translation.get_language()

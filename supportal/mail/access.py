@@ -10,6 +10,7 @@ import secrets
 
 from django.http import Http404, HttpRequest
 
+from supportal.core import crypto
 from supportal.mail.models import InboundEmail, Mailbox
 
 # The mail log's detail page shows everything but the stored conversation parts.
@@ -47,15 +48,16 @@ def get_spam_for(request: HttpRequest, pk: int) -> InboundEmail | None:
 def get_inbound_mailbox(token: str) -> Mailbox:
     """The active HTTP mailbox whose secret is `token`; 404 for anything else.
 
-    The token is the credential. The row is found through the unique index, then the secret
-    is compared in constant time, so the comparison itself says nothing about near misses."""
+    The token is the credential; only its SHA-256 is looked up (Mailbox.inbound_token_hash),
+    through the unique index, then compared in constant time."""
     if not token or len(token) > 64:
         raise Http404
+    digest = crypto.hash_token(token)
     mailbox = Mailbox.objects.filter(
-        inbound_token=token, delivery=Mailbox.Delivery.HTTP, active=True
+        inbound_token_hash=digest, delivery=Mailbox.Delivery.HTTP, active=True
     ).first()
     if mailbox is None or not secrets.compare_digest(
-        mailbox.inbound_token.encode(), token.encode()
+        mailbox.inbound_token_hash.encode(), digest.encode()
     ):
         raise Http404
     return mailbox

@@ -33,7 +33,7 @@ class MailboxAdmin(ReadOnlyAdmin):
     list_display = ("address", "name", "group", "delivery", "active", "last_polled_at", "failures")
     list_filter = ("delivery", "active")
     # Neither the encrypted password nor the inbound secret is shown.
-    exclude = ("imap_password_encrypted", "inbound_token")
+    exclude = ("imap_password_encrypted", "inbound_token_hash", "inbound_token_encrypted")
 
 
 @admin.register(InboundEmail)

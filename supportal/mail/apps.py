@@ -12,7 +12,10 @@ class MailConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
+        from supportal.core.crypto import register_encrypted
         from supportal.mail.models import Mailbox
+
+        register_encrypted("mail.Mailbox", "imap_password_encrypted", "inbound_token_encrypted")
 
         # Only to refresh the process copies of our addresses (services/addresses.py), whoever
         # changed a mailbox: the settings, the demo, a test, the Django admin.

@@ -8,7 +8,7 @@ processed into a request by services.inbound_process; nothing here changes reque
 from __future__ import annotations
 
 import secrets
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.db import models
 from django.db.models import Q
@@ -65,8 +65,11 @@ class Mailbox(models.Model):
     imap_password_encrypted = models.TextField(blank=True)
     imap_folder = models.CharField(_("folder"), max_length=255, default="INBOX")
     poll_minutes = models.PositiveSmallIntegerField(_("check every (minutes)"), default=1)
-    # HTTP: the secret in the inbound URL.
-    inbound_token = models.CharField(max_length=64, unique=True, default=new_inbound_token)
+    # HTTP: the secret in the inbound URL is a credential. It is found by its SHA-256 and kept
+    # encrypted (core/crypto.py) only so that admins can copy the address again when they set
+    # up the mail service; a database dump alone gives neither.
+    inbound_token_hash = models.CharField(max_length=64, unique=True)
+    inbound_token_encrypted = models.TextField(blank=True)
     # Where polling stands: the folder's UIDVALIDITY and the highest UID fully processed.
     imap_uidvalidity = models.BigIntegerField(null=True, blank=True)
     imap_last_uid = models.BigIntegerField(default=0)
@@ -88,6 +91,21 @@ class Mailbox(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Every mailbox has a secret from the start, however it was made (settings, demo,
+        # tests, the Django admin); the hash column is unique, so it cannot stay empty.
+        if not self.inbound_token_hash:
+            self.set_inbound_token(new_inbound_token())
+        super().save(*args, **kwargs)
+
+    @property
+    def inbound_token(self) -> str:
+        return crypto.decrypt(self.inbound_token_encrypted)
+
+    def set_inbound_token(self, token: str) -> None:
+        self.inbound_token_hash = crypto.hash_token(token)
+        self.inbound_token_encrypted = crypto.encrypt(token)
 
     @property
     def imap_password(self) -> str:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from supportal.accounts.models import normalize_email
+from supportal.core import crypto
 from supportal.mail.models import Mailbox, new_inbound_token
 
 # What mailbox_save accepts besides the password; the poll state is the worker's.
@@ -98,6 +99,10 @@ def mailbox_save(*, mailbox: Mailbox | None, password: str | None, **fields: Any
 @transaction.atomic
 def mailbox_new_token(*, mailbox: Mailbox) -> Mailbox:
     """A new secret for the HTTP inbound address; the old address stops working at once."""
-    Mailbox.objects.filter(pk=mailbox.pk).update(inbound_token=new_inbound_token())
-    mailbox.refresh_from_db(fields=["inbound_token"])
+    token = new_inbound_token()
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        inbound_token_hash=crypto.hash_token(token),
+        inbound_token_encrypted=crypto.encrypt(token),
+    )
+    mailbox.refresh_from_db(fields=["inbound_token_hash", "inbound_token_encrypted"])
     return mailbox

@@ -8,13 +8,14 @@ from django.contrib.auth import views as auth_views
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse, reverse_lazy, translate_url
+from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from supportal.accounts import services
+from supportal.accounts import twofactor as twofactor_service
 from supportal.accounts.access import public, signed_in
 from supportal.accounts.forms import (
     EmailLoginForm,
@@ -23,8 +24,13 @@ from supportal.accounts.forms import (
     ResendVerificationForm,
     SignupForm,
 )
+from supportal.accounts.sessions import current_row_id as current_session_row
+from supportal.accounts.sessions import sessions_end_others as end_other_sessions
 from supportal.accounts.tokens import VerifyOutcome
+from supportal.accounts.views.twofactor import finish_sign_in
 from supportal.core.i18n import set_language_cookie
+from supportal.core.ratelimit import rate_limit
+from supportal.legal.services import policies_accept_current
 
 
 def _browser_time_zone(request: HttpRequest) -> str:
@@ -36,6 +42,7 @@ def _browser_time_zone(request: HttpRequest) -> str:
 
 @public
 @require_http_methods(["GET", "POST"])
+@rate_limit("signup", methods=("POST",), field="email")
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("core:home")
@@ -48,7 +55,10 @@ def signup(request: HttpRequest) -> HttpResponse:
             language=translation.get_language(),
             time_zone=_browser_time_zone(request),
         )
-        request.session["signup_email"] = user.email
+        # None when the address already has an account (its owner got a note): same page.
+        if user is not None and "accept_policies" in form.fields:
+            policies_accept_current(user=user, request=request)
+        request.session["signup_email"] = form.cleaned_data["email"]
         return redirect("accounts:signup_done")
     return render(request, "accounts/signup.html", {"form": form})
 
@@ -71,6 +81,7 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
 
 @public
 @require_http_methods(["GET", "POST"])
+@rate_limit("signup", methods=("POST",), field="email")
 def resend_verification(request: HttpRequest) -> HttpResponse:
     form = ResendVerificationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -97,13 +108,15 @@ class LoginView(auth_views.LoginView):
         return context
 
     def form_valid(self, form: EmailLoginForm) -> HttpResponse:  # type: ignore[override]
-        super().form_valid(form)
         user = form.get_user()
-        # After sign-in the site speaks the user's language.
-        target = translate_url(self.get_success_url(), user.language)
-        response = HttpResponseRedirect(target)
-        set_language_cookie(response, user.language)
-        return response
+        if twofactor_service.needs_second_factor(self.request, user):
+            # Not signed in yet: the code page finishes it (views/twofactor.py).
+            twofactor_service.pending_start(
+                self.request, user, next_url=self.get_success_url(), backend=user.backend
+            )
+            return HttpResponseRedirect(reverse("accounts:twofactor_verify"))
+        # After sign-in the site speaks the user's language (finish_sign_in).
+        return finish_sign_in(self.request, user, self.get_success_url())
 
 
 @public
@@ -112,6 +125,7 @@ class LogoutView(auth_views.LogoutView):
 
 
 @public
+@rate_limit("password_reset", methods=("POST",), field="email")
 class PasswordResetView(auth_views.PasswordResetView):
     form_class = EmailPasswordResetForm
     template_name = "accounts/password_reset.html"
@@ -133,6 +147,11 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
             kwargs["status"] = 400
         return super().render_to_response(context, **kwargs)
 
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        end_other_sessions(user=form.user, keep=None)  # every session used the old password
+        return response
+
 
 @public
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
@@ -152,6 +171,8 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
+        # Anyone signed in with the old password is signed out (accounts/sessions.py).
+        end_other_sessions(user=form.user, keep=current_session_row(self.request))
         messages.success(self.request, gettext_lazy("Your password has been changed."))
         return response
 

@@ -8,6 +8,7 @@ import pytest
 
 from supportal.accounts.models import Organization, User
 from supportal.core.models import OutboundEmail
+from supportal.lib.tests.mailsamples import PIXEL_PNG
 from supportal.mail.models import BouncingAddress, InboundEmail, MessageReference, TicketMailbox
 from supportal.mail.services import inbound_release, inbound_reprocess
 from supportal.mail.tests.factories import email, ingest, make_mailbox
@@ -18,7 +19,7 @@ from supportal.tickets.services import Changes, ticket_merge, ticket_reply, tick
 pytestmark = pytest.mark.django_db
 Fate = InboundEmail.Fate
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = PIXEL_PNG  # a real image: inline images are decoded and re-encoded
 
 
 def _our_message_id(ticket: Ticket) -> str:

@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from supportal.accounts.access import public
+from supportal.core import ratelimit
 from supportal.mail.access import get_inbound_mailbox
 from supportal.mail.models import InboundEmail
 
@@ -55,6 +56,19 @@ def _answer(status: int, **content: object) -> JsonResponse:
     response = JsonResponse(content, status=status)
     if status == 503:
         response["Retry-After"] = "60"
+    return response
+
+
+def _senders(request: HttpRequest, token: str) -> list[str]:
+    """Counted per mailbox secret and per client address (which also slows down guessing)."""
+    return [f"inbound:{token}", f"address:{ratelimit.client_address(request)}"]
+
+
+def _too_many(request: HttpRequest, seconds: int) -> HttpResponse:
+    # Nothing was read or stored: mail services retry a 4xx other than 406/403 (Mailgun,
+    # Postmark) or any non-2xx (SendGrid) later, so the message is delayed, not lost.
+    response = _answer(429, error="too many requests")
+    response["Retry-After"] = str(seconds)
     return response
 
 
@@ -126,6 +140,7 @@ def _raw_message(request: HttpRequest) -> bytes:
 @public
 @csrf_exempt
 @require_POST
+@ratelimit.rate_limit("inbound", key=_senders, respond=_too_many)
 def inbound(request: HttpRequest, token: str) -> HttpResponse:
     from supportal.mail.services import mail_ingest
 

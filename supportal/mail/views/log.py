@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from supportal.accounts.access import admin_required
+from supportal.core.downloads import FILE_CSP
 from supportal.mail.access import get_inbound_for
 from supportal.mail.forms import MailLogFilterForm
 from supportal.mail.models import InboundEmail, Mailbox
@@ -102,6 +103,7 @@ def log_raw(request: HttpRequest, pk: int) -> HttpResponse:
         content_type="message/rfc822",
     )
     response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = FILE_CSP
     response["Cache-Control"] = "private, no-store"
     return response
 

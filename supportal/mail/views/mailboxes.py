@@ -42,8 +42,10 @@ def _form_context(mailbox: Mailbox | None, form: MailboxForm, **extra: Any) -> d
         "test_result": None,
         **extra,
     }
-    if mailbox is not None and mailbox.delivery == Mailbox.Delivery.HTTP:
-        path = reverse("mail_inbound", args=[mailbox.inbound_token])
+    # The secret is kept encrypted; after a lost key it cannot be shown, only replaced.
+    token = mailbox.inbound_token if mailbox is not None else ""
+    if mailbox is not None and mailbox.delivery == Mailbox.Delivery.HTTP and token:
+        path = reverse("mail_inbound", args=[token])
         context["inbound_url"] = f"{settings.SITE_URL}{path}"
     return context
 

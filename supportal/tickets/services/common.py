@@ -73,19 +73,16 @@ def _store_attachments(
 ) -> list[Attachment]:
     stored = []
     for upload in files:
-        name = attachment_checks.safe_filename(upload.name or "")
-        upload.seek(0)
-        head = upload.read(16)
-        upload.seek(0)
+        prepared = attachment_checks.prepare(upload)
         attachment = Attachment(
             ticket=ticket,
             message=message,
-            filename=name,
-            content_type=attachment_checks.sniff_type(name, head),
-            size=upload.size or 0,
+            filename=prepared.name,
+            content_type=prepared.content_type,
+            size=prepared.size,
             uploaded_by=user,
         )
-        attachment.file.save(name, upload, save=False)
+        attachment.file.save(prepared.name, prepared.content, save=False)
         attachment.save()
         stored.append(attachment)
     return stored

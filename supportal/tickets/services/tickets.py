@@ -72,7 +72,8 @@ def _ticket_create(
     subject, description = subject.strip(), description.strip()
     if not subject or not description:
         raise ValidationError(_("A request needs a subject and a description."))
-    attachment_checks.validate_uploads(list(attachments))
+    # Email attachments are kept whatever they hold, and downloaded only (attachments.prepare).
+    attachment_checks.validate_uploads(list(attachments), check_content=channel != Channel.EMAIL)
     # Checked before any write, so a refusal leaves a caller's transaction usable; the writes
     # need no savepoint of their own (one fewer round trip for each emailed request).
     with transaction.atomic(savepoint=False):
@@ -185,7 +186,7 @@ def ticket_reply(
         raise ValidationError(_("Write a message first."))
     if not public and not author.is_agent:
         raise PermissionDenied
-    attachment_checks.validate_uploads(list(attachments))
+    attachment_checks.validate_uploads(list(attachments), check_content=channel != Channel.EMAIL)
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     now = timezone.now()
     message = Message.objects.create(

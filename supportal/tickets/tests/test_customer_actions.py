@@ -224,12 +224,14 @@ class AttachmentDownloadTests:
         assert shown.status_code == 200
         assert shown["Content-Type"] == "image/png"
         assert shown["Content-Disposition"].startswith("inline")
-        assert shown["Content-Security-Policy"] == "sandbox"
-        assert b"".join(shown.streaming_content) == PNG
+        assert shown["Content-Security-Policy"] == "sandbox; default-src 'none'"
+        assert b"".join(shown.streaming_content).startswith(b"\x89PNG")
         saved = client.get(url(f"{ticket.pk}/attachments/{page.pk}/page.html"))
-        assert saved["Content-Disposition"] == 'attachment; filename="page.html"'
+        assert saved["Content-Disposition"] == (
+            "attachment; filename=\"page.html\"; filename*=UTF-8''page.html"
+        )
         assert saved["Content-Type"] == "application/octet-stream"
-        assert saved["Content-Security-Policy"] == "sandbox"
+        assert saved["Content-Security-Policy"] == "sandbox; default-src 'none'"
         assert saved["X-Content-Type-Options"] == "nosniff"
 
     def test_it_serves_agents_too(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,7 +15,10 @@ from supportal.tickets import services
 from supportal.tickets.models import CustomField, Ticket
 from supportal.tickets.services import Changes
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+# A real 1x1 PNG: uploads are decoded and re-encoded, so a fake one would be refused.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+)
 
 
 def url(path: str = "", lang: str = "en") -> str:

@@ -10,16 +10,17 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from supportal.accounts import throttle
 from supportal.accounts.access import public, signed_in
 from supportal.accounts.models import User
+from supportal.core import ratelimit
+from supportal.core.downloads import file_response
 from supportal.helpcenter import search as hc_search
 from supportal.helpcenter import selectors as hc_selectors
 from supportal.tickets import search, services
@@ -79,19 +80,22 @@ def _submit(request: HttpRequest, form: RequestForm) -> Ticket:
 
 
 # Visitors' requests and CCs mail addresses anyone can type: at most this many an hour from one
-# client address, so the form cannot be used to send mail in bulk.
-MAIL_ACTIONS_PER_HOUR = 20
+# client address (limit "mail_action" in RATE_LIMITS), so the form cannot send mail in bulk.
+MAIL_ACTIONS_PER_HOUR = ratelimit.rate("mail_action").limit
 
 
 def _over_mail_limit(request: HttpRequest, form: Any, action: str) -> bool:
-    if throttle.rate_limited(request, action, limit=MAIL_ACTIONS_PER_HOUR, window=3600):
-        form.add_error(None, _("Too many requests from your network. Please try again in an hour."))
+    wait = ratelimit.check(request, "mail_action", scope=action)
+    if wait:
+        message = _("Too many requests from your network. Please try again in %(wait)s.")
+        form.add_error(None, message % {"wait": ratelimit.wait_in_words(wait)})
         return True
     return False
 
 
 @public
 @require_http_methods(["GET", "POST"])
+@ratelimit.rate_limit("request", methods=("POST",), by="user")
 def new_request(request: HttpRequest) -> HttpResponse:
     visitor = not request.user.is_authenticated
     form_class = VisitorRequestForm if visitor else RequestForm
@@ -127,6 +131,7 @@ def new_request(request: HttpRequest) -> HttpResponse:
 
 @public
 @require_GET
+@ratelimit.rate_limit("suggest", by="user")
 def suggest_articles(request: HttpRequest) -> HttpResponse:
     """Up to five help-center articles matching the subject being typed (an htmx fragment)."""
     query = request.GET.get("subject", "").strip()[:200]
@@ -375,20 +380,14 @@ def request_cc_remove(request: HttpRequest, number: int, user_id: int) -> HttpRe
 @signed_in
 @require_GET
 def attachment_download(request: HttpRequest, number: int, pk: int, filename: str) -> HttpResponse:
-    """A file of the request; only safe images are shown inline, and never run as a page."""
+    """A file of the request; only re-encoded images are shown inline, and nothing ever runs
+    as a page (core/downloads.py). The URL must name the file exactly: one that names another
+    request or another file name is a 404, like one the user may not see."""
     attachment = get_attachment_for(request, pk)
-    if attachment.ticket_id != number:
+    if attachment.ticket_id != number or filename != attachment.filename:
         raise Http404
     try:
         handle = attachment.file.open("rb")
-    except FileNotFoundError as missing:
+    except (FileNotFoundError, OSError) as missing:
         raise Http404 from missing
-    response = FileResponse(
-        handle,
-        as_attachment=not attachment.is_safe_image,
-        filename=attachment.filename,
-        content_type=attachment.content_type,
-    )
-    response["Content-Security-Policy"] = "sandbox"
-    response["Cache-Control"] = "private, no-cache"
-    return response
+    return file_response(handle, filename=attachment.filename, content_type=attachment.content_type)
