@@ -12,7 +12,9 @@ from supportal.audit.services import audit_record
 
 
 def _logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    audit_record(action="auth.login", request=request, actor=user, target=user)
+    # Passkey sign-in says so on the request; password sign-in (with or without a code) does not.
+    method = getattr(request, "auth_method", "") if request is not None else ""
+    audit_record(action="auth.login", request=request, actor=user, target=user, note=method)
 
 
 def _logged_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:

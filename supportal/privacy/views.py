@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from supportal.accounts.access import admin_required, signed_in
 from supportal.accounts.models import User
 from supportal.accounts.reauth import recent_auth_required
+from supportal.core.downloads import file_response
 from supportal.privacy import services
 from supportal.privacy.access import get_person_for
 from supportal.privacy.forms import EraseConfirmForm, RetentionForm
@@ -145,11 +146,13 @@ def download(request: HttpRequest, token: str) -> HttpResponse:
         body = _DeleteAfterReading(claimed.file_name)
     except OSError:
         return render(request, "privacy/link_invalid.html", status=410)
-    response = FileResponse(
-        body, as_attachment=True, filename=claimed.download_name, content_type="application/zip"
+    response = file_response(
+        body,  # type: ignore[arg-type]
+        filename=claimed.download_name,
+        content_type="application/zip",
+        cache="private, no-store",
     )
     response["Content-Length"] = str(claimed.size)
-    response["Cache-Control"] = "private, no-store"
     return response
 
 

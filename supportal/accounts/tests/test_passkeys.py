@@ -357,7 +357,9 @@ class PasskeySignInTests:
         assert passkey.last_used_at is not None
         row = UserSession.objects.get(pk=client.session["_session_row"])
         assert row.user == personas.customer
-        assert AuditEntry.objects.filter(action="auth.login", actor=personas.customer).exists()
+        login = AuditEntry.objects.filter(action="auth.login", actor=personas.customer).first()
+        assert login is not None
+        assert login.note == "passkey"  # the newest sign-in
 
     def test_it_sends_a_person_on_in_their_own_language(
         self, client: Client, personas: Personas, enrolled: Authenticator

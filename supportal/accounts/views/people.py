@@ -79,12 +79,9 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The changes have been saved."))
             return HttpResponseRedirect(reverse("people:person", args=[person.pk]))
-    entries = (
-        AuditEntry.objects.filter(
-            Q(actor_id=person.pk) | Q(target_type="accounts.user", target_id=str(person.pk))
-        )
-        .order_by("-at", "-id")[:RECENT_ENTRIES]
-    )
+    entries = AuditEntry.objects.filter(
+        Q(actor_id=person.pk) | Q(target_type="accounts.user", target_id=str(person.pk))
+    ).order_by("-at", "-id")[:RECENT_ENTRIES]
     context = {
         "person": person,
         "form": form,

@@ -110,19 +110,17 @@ class SettingsChangeTests:
         mailbox = settings_services.mailbox_save(
             mailbox=None,
             password=PASSWORD_IMAP,
-            **{
-                "address": "help@acme.test",
-                "name": "Acme Support",
-                "group": None,
-                "delivery": Mailbox.Delivery.IMAP,
-                "active": True,
-                "imap_host": "imap.acme.test",
-                "imap_port": 993,
-                "imap_security": Mailbox.Security.TLS,
-                "imap_user": "help@acme.test",
-                "imap_folder": "INBOX",
-                "poll_minutes": 2,
-            },
+            address="help@acme.test",
+            name="Acme Support",
+            group=None,
+            delivery=Mailbox.Delivery.IMAP,
+            active=True,
+            imap_host="imap.acme.test",
+            imap_port=993,
+            imap_security=Mailbox.Security.TLS,
+            imap_user="help@acme.test",
+            imap_folder="INBOX",
+            poll_minutes=2,
         )
         [created] = entries("mailbox.create")
         assert created.after["address"] == "help@acme.test"

@@ -34,6 +34,7 @@ from supportal.accounts.models import (
     User,
     UserSession,
 )
+from supportal.audit import tracking
 from supportal.audit.services import audit_record
 from supportal.core import crypto
 from supportal.core.models import OutboundEmail
@@ -310,7 +311,10 @@ def person_erase(
         person.manages_organization = False
         person.email_verified_at = None
         person.last_login = None
-        person.save()
+        # Recorded once, below, as "privacy.erase" naming the id only: the change tracking
+        # would write the real email into the log as the "before" of this save.
+        with tracking.paused():
+            person.save()
         PersonErasure.objects.get_or_create(user=person)
         for ticket in Ticket.objects.filter(pk__in=[*own, *other_tickets]).select_related(
             "requester"

@@ -133,6 +133,9 @@ class ErasureTests:
         assert "casey" not in json.dumps(
             [entry.target_label, entry.before, entry.after, entry.note]
         )
+        # The erasure writes no other entry that would copy the email into the log.
+        written = AuditEntry.objects.filter(pk__gt=entry.pk - 10, target_id=str(customer.pk))
+        assert list(written.values_list("action", flat=True)) == ["privacy.erase"]
         # Others' data is untouched.
         assert story.colleagues.messages.get().body.startswith("Private:")
         assert Ticket.objects.get(pk=story.copied.pk).subject == "Shared printer"

@@ -59,6 +59,10 @@ def download(client: Client, link: str) -> bytes:
     response = client.get(link)
     assert response.status_code == 200, response.content[:500]
     assert response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"].startswith("sandbox")
+    assert response["Cache-Control"] == "private, no-store"
     body = b"".join(response.streaming_content)
     response.close()
     return body
