@@ -249,7 +249,7 @@ class RecoveryCode(models.Model):
 
 
 class TrustedBrowser(models.Model):
-    """"Remember this browser": a second factor is not asked again here until `expires_at`.
+    """ "Remember this browser": a second factor is not asked again here until `expires_at`.
     The cookie holds the token; the row holds its SHA-256."""
 
     user = models.ForeignKey(
@@ -304,7 +304,9 @@ class UserSession(models.Model):
 
     class Meta:
         ordering: ClassVar = ["-last_seen_at", "-id"]
-        indexes: ClassVar = [models.Index(fields=["user", "-last_seen_at"], name="session_user_idx")]
+        indexes: ClassVar = [
+            models.Index(fields=["user", "-last_seen_at"], name="session_user_idx")
+        ]
 
     def __str__(self) -> str:
         return f"session {self.pk}"
