@@ -33,6 +33,7 @@ def _track_settings() -> None:
     from supportal.audit.tracking import track
     from supportal.automation.models import Macro
     from supportal.mail.models import Mailbox
+    from supportal.mail.settings_services import FIELDS as MAILBOX_FIELDS
     from supportal.rules.models import Automation, GroupRouting, RoutingRule, Trigger
     from supportal.sla.models import GroupLead, GroupSchedule, Holiday, Schedule, SlaPolicy
     from supportal.tickets.models import CustomField, Group, RequestType
@@ -41,19 +42,7 @@ def _track_settings() -> None:
     track(
         Mailbox,
         action_prefix="mailbox",
-        fields=[
-            "address",
-            "name",
-            "group",
-            "delivery",
-            "active",
-            "imap_host",
-            "imap_port",
-            "imap_security",
-            "imap_user",
-            "imap_folder",
-            "poll_minutes",
-        ],
+        fields=list(MAILBOX_FIELDS),  # what an admin can change on the mailbox page
         secrets={"imap_password_encrypted": "imap_password", "inbound_token_hash": "inbound_token"},
     )
     track(
