@@ -237,6 +237,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # The request being served, for audit entries written from signals (supportal/audit).
     "supportal.audit.context.AuditContextMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    # Signed-in sessions: last seen, idle timeout, sessions ended elsewhere (accounts/sessions.py);
+    # first, so that a session ended elsewhere is signed out before any other rule answers.
+    "supportal.accounts.sessions.SessionActivityMiddleware",
     # Closed site: a 503 for everyone but admins (so after authentication), before any view.
     "supportal.core.maintenance.MaintenanceMiddleware",
     "supportal.core.middleware.TimezoneMiddleware",
@@ -244,9 +248,6 @@ MIDDLEWARE = [
     "supportal.accounts.middleware.TwoFactorSetupMiddleware",
     # Asks signed-in people to accept a new privacy policy or terms version (supportal/legal).
     "supportal.legal.middleware.PolicyAcceptanceMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    # Signed-in sessions: last seen, idle timeout, sessions ended elsewhere (accounts/sessions.py).
-    "supportal.accounts.sessions.SessionActivityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
