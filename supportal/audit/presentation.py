@@ -62,6 +62,8 @@ ACTION_LABELS: dict[str, Any] = {
     "routing_rule.mailboxes": gettext_lazy("Routing rule conditions changed"),
     "routing_rule.request_types": gettext_lazy("Routing rule conditions changed"),
     "routing_rule.organizations": gettext_lazy("Routing rule conditions changed"),
+    "sla_policy.targets": gettext_lazy("Service level targets changed"),
+    "schedule.hours": gettext_lazy("Weekly business hours changed"),
     "sla_policy.request_types": gettext_lazy("Service level policy conditions changed"),
     "sla_policy.groups": gettext_lazy("Service level policy conditions changed"),
     "sla_policy.organizations": gettext_lazy("Service level policy conditions changed"),

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from supportal.audit.services import audit_record
 from supportal.lib import businesstime
 from supportal.lib.businesstime import Problem, ProblemCode
 from supportal.sla.models import GroupSchedule, Holiday, Schedule, ScheduleInterval
@@ -87,12 +88,18 @@ def schedule_save(
     if is_default:
         Schedule.objects.filter(is_default=True).exclude(pk=target.pk).update(is_default=False)
     target.name, target.time_zone, target.is_default = name, time_zone, is_default
+    before = _hour_lines(target)
     target.save()
     ScheduleInterval.objects.filter(schedule=target).delete()
     ScheduleInterval.objects.bulk_create(
         ScheduleInterval(schedule=target, weekday=i.weekday, start=i.start, end=i.end)
         for i in intervals
     )
+    after = _hour_lines(target)
+    if after != before:  # written in bulk, so the audit log's model tracking cannot see them
+        audit_record(
+            action="schedule.hours", target=target, before={"hours": before}, after={"hours": after}
+        )
     group_ids = {group.pk for group in groups}
     GroupSchedule.objects.filter(schedule=target).exclude(group_id__in=group_ids).delete()
     chosen = GroupSchedule.objects.filter(group_id__in=group_ids)
@@ -103,6 +110,16 @@ def schedule_save(
     )
     _changed()
     return target
+
+
+def _hour_lines(schedule: Schedule) -> list[str]:
+    """The weekly hours as the audit log shows them: "weekday 0 09:00-18:00"."""
+    if schedule.pk is None:
+        return []
+    return [
+        f"weekday {i.weekday} {i.start:%H:%M}-{i.end:%H:%M}"
+        for i in ScheduleInterval.objects.filter(schedule=schedule).order_by("weekday", "start")
+    ]
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from supportal.accounts.models import Organization, User
+from supportal.audit.services import audit_record
 from supportal.core import ordering
 from supportal.sla.models import GroupLead, Metric, SlaPolicy, SlaTarget
 from supportal.sla.policies import policies_changed
@@ -82,6 +83,7 @@ def sla_policy_save(
     policy.request_types.set(request_types)
     policy.groups.set(groups)
     policy.organizations.set(organizations)
+    before = _target_lines(policy)
     policy.targets.all().delete()
     SlaTarget.objects.bulk_create(
         SlaTarget(
@@ -89,8 +91,27 @@ def sla_policy_save(
         )
         for priority, metric, minutes, biz in targets
     )
+    after = _target_lines(policy)
+    if after != before:  # written in bulk, so the audit log's model tracking cannot see them
+        audit_record(
+            action="sla_policy.targets",
+            target=policy,
+            before={"targets": before},
+            after={"targets": after},
+        )
     policies_changed()
     return policy
+
+
+def _target_lines(policy: SlaPolicy) -> list[str]:
+    """The targets as the audit log shows them: "priority 3 first_reply 60 min business"."""
+    if policy.pk is None:
+        return []
+    return [
+        f"priority {t.priority} {t.metric} {t.minutes} min "
+        + ("business hours" if t.business_hours else "calendar hours")
+        for t in policy.targets.order_by("-priority", "metric")
+    ]
 
 
 @transaction.atomic

@@ -208,3 +208,44 @@ class SettingsChangeTests:
         )
         assert User.objects.filter(email="new@person.test").exists()
         assert not entries("user.create")
+
+
+@pytest.mark.django_db
+class BulkWrittenSettingsTests:
+    """Targets and weekly hours are written in bulk (no model signals): their services record
+    them."""
+
+    def test_it_records_service_level_targets_before_and_after(self) -> None:
+        from supportal.sla.policy_services import sla_policy_save
+
+        policy = sla_policy_save(
+            policy=None, name="Standard", targets=[(2, "first_reply", 60, True)]
+        )
+        sla_policy_save(policy=policy, name="Standard", targets=[(2, "first_reply", 30, False)])
+        entries = AuditEntry.objects.filter(action="sla_policy.targets").order_by("id")
+        assert [e.after for e in entries] == [
+            {"targets": ["priority 2 first_reply 60 min business hours"]},
+            {"targets": ["priority 2 first_reply 30 min calendar hours"]},
+        ]
+        assert entries[1].before == entries[0].after
+        # Saving the same targets again records nothing new.
+        sla_policy_save(policy=policy, name="Standard", targets=[(2, "first_reply", 30, False)])
+        assert AuditEntry.objects.filter(action="sla_policy.targets").count() == 2
+
+    def test_it_records_weekly_hours_before_and_after(self) -> None:
+        from datetime import time
+
+        from supportal.lib.businesstime import Interval
+        from supportal.sla.hours_services import schedule_save
+
+        fields: dict[str, Any] = {"name": "Seoul", "time_zone": "Asia/Seoul", "is_default": True}
+        seoul = schedule_save(
+            schedule=None, groups=[], intervals=[Interval(0, time(9), time(18))], **fields
+        )
+        schedule_save(
+            schedule=seoul, groups=[], intervals=[Interval(0, time(10), time(19))], **fields
+        )
+        entry = AuditEntry.objects.filter(action="schedule.hours").order_by("id").last()
+        assert entry is not None
+        assert entry.before == {"hours": ["weekday 0 09:00-18:00"]}
+        assert entry.after == {"hours": ["weekday 0 10:00-19:00"]}
