@@ -142,7 +142,8 @@ def value_text(model: type[models.Model] | None, key: str, value: Any) -> str:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     found = _field(model, key)
-    choices = dict(found.flatchoices) if found is not None and found.choices else {}
+    # Reverse relations (a policy's "targets") have no choices.
+    choices = dict(found.flatchoices) if getattr(found, "choices", None) else {}
     if choices and not isinstance(value, list | dict):
         return str(choices.get(value, value))
     if isinstance(value, list) and all(isinstance(item, str | int) for item in value):

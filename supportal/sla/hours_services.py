@@ -98,7 +98,10 @@ def schedule_save(
     after = _hour_lines(target)
     if after != before:  # written in bulk, so the audit log's model tracking cannot see them
         audit_record(
-            action="schedule.hours", target=target, before={"hours": before}, after={"hours": after}
+            action="schedule.hours",
+            target=target,
+            before={"intervals": before},
+            after={"intervals": after},
         )
     group_ids = {group.pk for group in groups}
     GroupSchedule.objects.filter(schedule=target).exclude(group_id__in=group_ids).delete()

@@ -247,5 +247,17 @@ class BulkWrittenSettingsTests:
         )
         entry = AuditEntry.objects.filter(action="schedule.hours").order_by("id").last()
         assert entry is not None
-        assert entry.before == {"hours": ["weekday 0 09:00-18:00"]}
-        assert entry.after == {"hours": ["weekday 0 10:00-19:00"]}
+        assert entry.before == {"intervals": ["weekday 0 09:00-18:00"]}
+        assert entry.after == {"intervals": ["weekday 0 10:00-19:00"]}
+
+    def test_the_audit_log_shows_them(self, client: Client, personas: Personas) -> None:
+        self.test_it_records_service_level_targets_before_and_after()
+        self.test_it_records_weekly_hours_before_and_after()
+        client.force_login(personas.admin)
+        page = client.get("/en/agent/manage/audit/")
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert "Service level targets changed" in html
+        assert "Weekly business hours changed" in html
+        assert "priority 2 first_reply 30 min calendar hours" in html
+        assert "weekday 0 10:00-19:00" in html
