@@ -13,7 +13,6 @@ too: a request within a minute of the last note cannot be idle.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from user_agents import parse as parse_user_agent
 from supportal.accounts.models import SecurityPolicy, User, UserSession
 from supportal.audit.services import audit_record
 from supportal.core import crypto
+from supportal.core.crypto import hash_token
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +48,7 @@ KEY_HASH = "_session_key_hash"  # the hash of the key the row holds, to notice a
 TOUCH_EVERY = 60  # seconds between two notes of activity
 
 
-def key_hash(session_key: str) -> str:
-    return hashlib.sha256(session_key.encode()).hexdigest()
+key_hash = hash_token  # the session key is a bearer token like any other
 
 
 def _client(request: HttpRequest) -> tuple[str, str | None]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import secrets
 import time
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from supportal.accounts.models import (
 )
 from supportal.audit.services import audit_record
 from supportal.core import crypto
+from supportal.core.crypto import hash_token
 
 RECOVERY_CODE_COUNT = 10
 TRUST_DAYS = 30
@@ -49,10 +49,6 @@ PENDING_SECONDS = 5 * 60
 SETUP_REQUIRED_KEY = "twofactor_setup_required"
 TOLERANCE = 1  # steps either side: a phone clock a little off, a code typed as it changed
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
-
-
-def _sha256(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 # --- The authenticator app ----------------------------------------------------------------------
@@ -226,7 +222,7 @@ def verify_code(*, user: User, code: str) -> CodeResult:
         normalized = normalize_recovery_code(code)
         used = (
             RecoveryCode.objects.filter(
-                user=user, code_hash=_sha256(normalized), used_at__isnull=True
+                user=user, code_hash=hash_token(normalized), used_at__isnull=True
             ).update(used_at=timezone.now())
             if normalized
             else 0
@@ -268,7 +264,8 @@ def recovery_codes_generate(*, request: HttpRequest, user: User) -> list[str]:
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
     RecoveryCode.objects.filter(user=user).delete()
     RecoveryCode.objects.bulk_create(
-        RecoveryCode(user=user, code_hash=_sha256(normalize_recovery_code(code))) for code in codes
+        RecoveryCode(user=user, code_hash=hash_token(normalize_recovery_code(code)))
+        for code in codes
     )
     audit_record(
         action="twofactor.recovery_codes", request=request, target=user, after={"count": len(codes)}
@@ -288,7 +285,7 @@ def trusted_browser_valid(request: HttpRequest, user: User) -> bool:
     if not token:
         return False
     return TrustedBrowser.objects.filter(
-        user=user, token_hash=_sha256(token), expires_at__gt=timezone.now()
+        user=user, token_hash=hash_token(token), expires_at__gt=timezone.now()
     ).exists()
 
 
@@ -299,7 +296,7 @@ def trusted_browser_remember(*, request: HttpRequest, response: HttpResponse, us
     TrustedBrowser.objects.filter(user=user, expires_at__lte=timezone.now()).delete()
     TrustedBrowser.objects.create(
         user=user,
-        token_hash=_sha256(token),
+        token_hash=hash_token(token),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:400],
         expires_at=expires,
     )

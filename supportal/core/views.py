@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from supportal.accounts.access import admin_required, public
 from supportal.accounts.services import user_set_language
 from supportal.core.i18n import set_language_cookie
+from supportal.core.maintenance import open_during_maintenance
 from supportal.core.models import OutboundEmail
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html")
 
 
+@open_during_maintenance
 @public
 @require_POST
 def set_language(request: HttpRequest) -> HttpResponse:
@@ -48,12 +50,14 @@ def set_language(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@open_during_maintenance
 @public
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
 
 
+@open_during_maintenance
 @public
 @require_GET
 def readyz(request: HttpRequest) -> HttpResponse:

@@ -29,6 +29,7 @@ from supportal.accounts.sessions import sessions_end_others as end_other_session
 from supportal.accounts.tokens import VerifyOutcome
 from supportal.accounts.views.twofactor import finish_sign_in
 from supportal.core.i18n import set_language_cookie
+from supportal.core.maintenance import open_during_maintenance
 from supportal.core.ratelimit import rate_limit
 from supportal.legal.services import policies_accept_current
 
@@ -95,6 +96,7 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/resend_verification.html", {"form": form})
 
 
+@open_during_maintenance
 @public
 class LoginView(auth_views.LoginView):
     form_class = EmailLoginForm
@@ -119,6 +121,7 @@ class LoginView(auth_views.LoginView):
         return finish_sign_in(self.request, user, self.get_success_url())
 
 
+@open_during_maintenance
 @public
 class LogoutView(auth_views.LogoutView):
     template_name = "accounts/logged_out.html"

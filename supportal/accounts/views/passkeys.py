@@ -28,6 +28,7 @@ from supportal.accounts.passkeys import PasskeyError
 from supportal.accounts.reauth import is_fresh, mark_fresh, reauth_url
 from supportal.accounts.sessions import describe
 from supportal.core.i18n import set_language_cookie
+from supportal.core.maintenance import open_during_maintenance
 
 
 class PasskeyNameForm(forms.Form):
@@ -142,6 +143,7 @@ def remove(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Signing in --------------------------------------------------------------------------------
 
 
+@open_during_maintenance
 @public
 @require_POST
 def login_options(request: HttpRequest) -> HttpResponse:
@@ -151,6 +153,7 @@ def login_options(request: HttpRequest) -> HttpResponse:
     )
 
 
+@open_during_maintenance
 @public
 @require_POST
 def login(request: HttpRequest) -> HttpResponse:

@@ -28,6 +28,7 @@ from supportal.accounts.models import SecurityPolicy, User
 from supportal.accounts.reauth import recent_auth_required
 from supportal.audit.services import audit_record
 from supportal.core.i18n import set_language_cookie
+from supportal.core.maintenance import open_during_maintenance
 from supportal.core.ratelimit import rate_limit
 
 
@@ -86,6 +87,7 @@ class PasswordConfirmForm(forms.Form):
         return cleaned
 
 
+@open_during_maintenance
 @signed_in
 @require_http_methods(["GET", "POST"])
 @rate_limit("reauth", methods=("POST",), by="user")
@@ -149,6 +151,7 @@ def _code_error(result: twofactor.CodeResult) -> str:
     )
 
 
+@open_during_maintenance
 @public
 @require_http_methods(["GET", "POST"])
 @rate_limit("twofactor", methods=("POST",), key=throttle.twofactor_identities)
@@ -228,6 +231,7 @@ def _codes_page(request: HttpRequest, codes: list[str], *, first_time: bool) -> 
     return response
 
 
+@open_during_maintenance
 @signed_in
 @recent_auth_required
 @require_http_methods(["GET", "POST"])

@@ -10,7 +10,6 @@ people are marked by who wrote them ("you", "support", "another person"), not by
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import secrets
@@ -32,6 +31,7 @@ from django.utils import timezone, translation
 
 from supportal.accounts.models import Passkey, TOTPDevice, User, UserSession
 from supportal.audit.services import audit_record
+from supportal.core.crypto import hash_token
 from supportal.core.services import email_send
 from supportal.helpcenter.models import ArticleVote, SearchLog
 from supportal.privacy.models import DataExport
@@ -42,10 +42,6 @@ logger = logging.getLogger(__name__)
 
 Status = DataExport.Status
 FORMAT_VERSION = 1
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _discard_file(name: str) -> None:
@@ -321,7 +317,7 @@ def export_build(export_id: int) -> None:
             status=Status.READY,
             file_name=built.file_name,
             size=built.size,
-            token_hash=token_hash(token),
+            token_hash=hash_token(token),
             finished_at=now,
             expires_at=expires_at,
         )
@@ -361,7 +357,7 @@ def export_claim(*, token: str, user: User, request: HttpRequest | None = None) 
         return None
     export = (
         DataExport.objects.select_for_update()
-        .filter(token_hash=token_hash(token), requested_by=user, status=Status.READY)
+        .filter(token_hash=hash_token(token), requested_by=user, status=Status.READY)
         .first()
     )
     if export is None:

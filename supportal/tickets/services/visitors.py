@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from supportal.accounts.models import Role, User, normalize_email
+from supportal.core.crypto import hash_token
 from supportal.tickets import notifications
 from supportal.tickets.models import (
     AccessToken,
@@ -49,17 +49,13 @@ def user_for_email(*, email: str, name: str = "", language: str = "") -> User:
     return user
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def access_link_create(*, ticket: Ticket, user: User) -> str:
     """A single-use token that signs `user` in to `ticket`; only its hash is stored."""
     token = secrets.token_urlsafe(32)
     AccessToken.objects.create(
         ticket=ticket,
         user=user,
-        token_hash=_hash(token),
+        token_hash=hash_token(token),
         expires_at=timezone.now() + timedelta(days=settings.REQUEST_LINK_DAYS),
     )
     return token
@@ -77,7 +73,7 @@ def access_link_use(*, token: str) -> LinkOutcome:
     row = (
         AccessToken.objects.select_for_update()
         .select_related("ticket", "user")
-        .filter(token_hash=_hash(token))
+        .filter(token_hash=hash_token(token))
         .first()
     )
     if row is None:
