@@ -57,13 +57,13 @@ messages: install
 	$(BIN)/python -m supportal.lib.catalogues --compile
 
 bench: install
-	$(BIN)/python -m supportal.bench
-	$(BIN)/python -m supportal.helpcenter.bench_search
-	$(BIN)/python -m supportal.tickets.bench_tickets --reuse
-	$(BIN)/python -m supportal.mail.bench_mail
-	$(BIN)/python -m supportal.sla.bench_sla --reuse
-	$(BIN)/python -m supportal.rules.bench_rules --database sqlite
-	$(BIN)/python -m supportal.rules.bench_rules --database postgres
+	$(BIN)/python -m supportal.bench.pages
+	$(BIN)/python -m supportal.bench.search
+	$(BIN)/python -m supportal.bench.tickets --reuse
+	$(BIN)/python -m supportal.bench.mail
+	$(BIN)/python -m supportal.bench.sla --reuse
+	$(BIN)/python -m supportal.bench.rules --database sqlite
+	$(BIN)/python -m supportal.bench.rules --database postgres
 
 clean:
 	rm -rf $(VENV) var/static

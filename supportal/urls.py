@@ -6,8 +6,8 @@ from django.urls import include, path
 
 from supportal.core import maintenance_views
 from supportal.core import views as core_views
-from supportal.helpcenter import media_views as helpcenter_media_views
-from supportal.helpcenter import views as helpcenter_views
+from supportal.helpcenter.views import media as helpcenter_media_views
+from supportal.helpcenter.views import pages as helpcenter_views
 from supportal.legal import views as legal_views
 from supportal.mail.views import inbound as mail_inbound_views
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from supportal.helpcenter import search_views
+from supportal.helpcenter.views import search as search_views
 
 urlpatterns = [
     path("", search_views.search_page, name="search"),

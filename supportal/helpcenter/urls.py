@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.urls import include, path
 
 from supportal.accounts.access import public
-from supportal.helpcenter import views
 from supportal.helpcenter.feeds import AnnouncementsFeed
+from supportal.helpcenter.views import pages as views
 
 app_name = "helpcenter"
 

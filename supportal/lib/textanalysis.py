@@ -55,7 +55,7 @@ _stemmer = snowballstemmer.stemmer("english")
 _kiwi: Any = None
 _kiwi_lock = threading.Lock()
 
-# Which Korean terms to produce; tuned on faq-ko (bench_search.py measures the variants).
+# Which Korean terms to produce; tuned on faq-ko (bench/search.py measures the variants).
 KOREAN_MORPHEMES = True
 KOREAN_BIGRAMS = True
 

@@ -10,7 +10,6 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from supportal.helpcenter import services
-from supportal.helpcenter.agent_views import diff_rows
 from supportal.helpcenter.models import (
     Article,
     ArticleRevision,
@@ -19,6 +18,7 @@ from supportal.helpcenter.models import (
     Section,
     Visibility,
 )
+from supportal.helpcenter.views.articles import diff_rows
 from supportal.test import Personas
 
 

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from tqdm import tqdm
 
-from supportal.tickets.generate import Plan, generate, has_other_tickets
+from supportal.bench.generate import Plan, generate, has_other_tickets
 
 LIMITS = {
     "tickets": (1, 10_000_000),

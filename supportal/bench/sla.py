@@ -1,6 +1,6 @@
 """Service levels at scale: the worker's pass and what a request change pays for its clocks.
 
-    python -m supportal.sla.bench_sla [--tickets 1000000] [--database sqlite|postgres|both]
+    python -m supportal.bench.sla [--tickets 1000000] [--database sqlite|postgres|both]
                                       [--reuse] [--samples 200]
 
 The data set is bench_tickets' (var/bench-tickets.sqlite3 and the PostgreSQL database
@@ -30,8 +30,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from supportal.tickets import bench_tickets as tickets_bench
-from supportal.tickets.bench_tickets import out
+from supportal.bench import tickets as tickets_bench
+from supportal.bench.tickets import out
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,10 +45,10 @@ def prepare(database: str, tickets: int, reuse: bool) -> None:
 
 def _clocks_for_old_sets() -> None:
     """A set generated before service levels: policies and clocks from its history."""
-    from supportal.sla.generate import _setup
+    from supportal.bench.generate import generated_users
+    from supportal.bench.generate_sla import _setup
     from supportal.sla.models import SlaTimer
     from supportal.sla.rebuild import sla_rebuild
-    from supportal.tickets.generate import generated_users
     from supportal.tickets.models import Group, Ticket
 
     if SlaTimer.objects.exists():
@@ -191,10 +191,10 @@ def main(argv: list[str] | None = None) -> None:
         run_one(args.database, args.tickets, args.reuse, args.samples)
         return
     for database in ("sqlite", "postgres"):
-        command = [sys.executable, "-m", "supportal.sla.bench_sla", "--database", database]
+        command = [sys.executable, "-m", "supportal.bench.sla", "--database", database]
         command += ["--tickets", str(args.tickets), "--samples", str(args.samples)]
         command += ["--reuse"] * args.reuse
-        subprocess.run(command, cwd=ROOT, check=False)  # noqa: S603 - our own module
+        subprocess.run(command, cwd=ROOT, check=False)
 
 
 if __name__ == "__main__":

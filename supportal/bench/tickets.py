@@ -1,6 +1,6 @@
 """Request pages at scale: server time and queries per page on a generated data set.
 
-    python -m supportal.tickets.bench_tickets [--tickets 1000000] [--database sqlite|postgres|both]
+    python -m supportal.bench.tickets [--tickets 1000000] [--database sqlite|postgres|both]
                                               [--reuse] [--samples 50] [--explain]
 
 The data sets live in var/bench-tickets.sqlite3 and in the PostgreSQL database
@@ -101,7 +101,7 @@ def existing_tickets(database: str) -> int | None:
         return None
     from django.db import DatabaseError, connection
 
-    from supportal.tickets.generate import has_other_tickets
+    from supportal.bench.generate import has_other_tickets
     from supportal.tickets.models import Ticket
 
     try:
@@ -256,7 +256,7 @@ def people() -> dict[str, Any]:
     from django.db.models import Count
 
     from supportal.accounts.models import User
-    from supportal.tickets.generate import generated_users
+    from supportal.bench.generate import generated_users
     from supportal.tickets.models import Ticket
 
     admin = generated_users().filter(role="admin").order_by("pk").first()
@@ -374,10 +374,10 @@ def main(argv: list[str] | None = None) -> None:
         return
     # One process a database: Django's settings are made once per process.
     for database in ("sqlite", "postgres"):
-        command = [sys.executable, "-m", "supportal.tickets.bench_tickets", "--database", database]
+        command = [sys.executable, "-m", "supportal.bench.tickets", "--database", database]
         command += ["--tickets", str(args.tickets), "--samples", str(args.samples)]
         command += ["--reuse"] * args.reuse + ["--explain"] * args.explain
-        subprocess.run(command, cwd=ROOT, check=False)  # noqa: S603 - our own module
+        subprocess.run(command, cwd=ROOT, check=False)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from supportal.lib.net import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def manage(*args: str, env: dict[str, str]) -> None:

@@ -1,6 +1,6 @@
 """Search quality and speed, measured on a throwaway database.
 
-    python -m supportal.helpcenter.bench_search [--articles 100000] [--queries 200]
+    python -m supportal.bench.search [--articles 100000] [--queries 200]
 
 Quality: imports the faq-en and faq-ko sets from ../shared/eval (read in place), runs every query
 through the site's own search as an anonymous visitor and prints MRR@10, nDCG@10 and recall@5,

@@ -1,6 +1,6 @@
 """Inbound mail ingestion speed: parse, store, thread, index, on SQLite and PostgreSQL.
 
-    python -m supportal.mail.bench_mail [--messages 10000] [--database sqlite|postgres|both]
+    python -m supportal.bench.mail [--messages 10000] [--database sqlite|postgres|both]
                                         [--processes 1] [--imap]
 
 The messages are the real ones in ../shared/eval/mail (read in place), repeated until there are
@@ -241,10 +241,10 @@ def main(argv: list[str] | None = None) -> None:
             run(args.database, args.messages, args.processes)
         return
     for database in ("sqlite", "postgres"):
-        command = [sys.executable, "-m", "supportal.mail.bench_mail", "--database", database]
+        command = [sys.executable, "-m", "supportal.bench.mail", "--database", database]
         command += ["--messages", str(args.messages), "--processes", str(args.processes)]
         command += ["--imap"] * args.imap
-        subprocess.run(command, cwd=ROOT, check=False)  # noqa: S603
+        subprocess.run(command, cwd=ROOT, check=False)
 
 
 if __name__ == "__main__":

@@ -5,9 +5,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import F
 
+from supportal.bench.generate import GENERATED_DOMAIN, generated_users
 from supportal.test import Personas, make_ticket
 from supportal.tickets import search
-from supportal.tickets.generate import GENERATED_DOMAIN, generated_users
 from supportal.tickets.models import (
     UNSOLVED,
     Message,

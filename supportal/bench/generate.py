@@ -26,9 +26,9 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from supportal.accounts.models import Role, User
+from supportal.bench.generate_sla import TICKET_SLA_COLUMNS, TIMER_COLUMNS, SlaRows
 from supportal.core.tasks import refresh_sqlite_statistics
 from supportal.helpcenter.management.commands.generate_articles import WORDS
-from supportal.sla.generate import TICKET_SLA_COLUMNS, TIMER_COLUMNS, SlaRows
 from supportal.tickets import search
 from supportal.tickets.demo import load_request_setup
 from supportal.tickets.models import UNSOLVED, Group, Status, Tag, Ticket

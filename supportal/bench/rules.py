@@ -1,6 +1,6 @@
 """What triggers cost a request update: "at most 5 ms with 50 active triggers".
 
-    python -m supportal.rules.bench_rules [--database sqlite|postgres] [--updates 300]
+    python -m supportal.bench.rules [--database sqlite|postgres] [--updates 300]
 
 Makes a scratch database (var/bench-rules.sqlite3, or "supportal_bench_rules" on the local
 PostgreSQL; nothing else is touched), then times `ticket_update` (a priority change by an agent,

@@ -1,4 +1,4 @@
-"""Service levels for generated data (supportal.tickets.generate): business hours, policies,
+"""Service levels for generated data (supportal.bench.generate): business hours, policies,
 group leads, and each generated request's clocks computed from its generated history with the
 engine's own replay, written as raw rows with the request's other rows.
 
