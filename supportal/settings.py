@@ -5,6 +5,7 @@ A bad value stops start-up with a message naming the variable.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import sys
 import zoneinfo
@@ -16,6 +17,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from supportal.core.errors import check_dsn, default_release, sample_rate, sentry_init
 from supportal.lib.env import (
     ConfigError,
     email_settings_from_url,
@@ -81,6 +83,9 @@ try:
         schemes=("sqlite", "postgres", "postgresql"),
     )
     REDIS_URL = env_url("REDIS_URL", "", schemes=("redis", "rediss"))
+    # Seconds a CDN or reverse proxy may keep an anonymous page (s-maxage); without a purge a
+    # publish shows there within this time (docs/deployment.md).
+    CDN_MAX_AGE = env_int("CDN_MAX_AGE", 300, minimum=0)
 
     DEFAULT_LANGUAGE = env_str("DEFAULT_LANGUAGE", "en").lower()
     if DEFAULT_LANGUAGE not in LANGUAGE_CODES:
@@ -164,9 +169,36 @@ try:
     # Optional: a local MaxMind GeoIP2/GeoLite2 City database (and the geoip2 package) to show
     # an approximate place for each signed-in session. Without both, no place is shown.
     GEOIP_PATH = env_str("GEOIP_PATH")
+    # /metrics (supportal/monitoring): Prometheus may scrape it from these addresses or networks
+    # (comma-separated; "none" for none), or from anywhere with "Authorization: Bearer <token>".
+    METRICS_TOKEN = env_str("METRICS_TOKEN")
+    if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+        raise ConfigError("METRICS_TOKEN must be at least 16 characters long")
+    METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+    if [item.lower() for item in METRICS_ALLOWED_IPS] == ["none"]:
+        METRICS_ALLOWED_IPS = []
+    for _network in METRICS_ALLOWED_IPS:
+        try:
+            ipaddress.ip_network(_network, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"METRICS_ALLOWED_IPS must be addresses or networks such as 10.0.0.0/8, "
+                f"got {_network!r}"
+            ) from None
     LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
     if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {LOG_LEVEL!r}")
+    # Server errors to Sentry or a server speaking its protocol (supportal/core/errors.py).
+    SENTRY_DSN = env_str("SENTRY_DSN")
+    if SENTRY_DSN:
+        check_dsn(SENTRY_DSN)
+    SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "production")
+    SENTRY_RELEASE = env_str("SENTRY_RELEASE") or default_release()
+    SENTRY_TRACES_SAMPLE_RATE = sample_rate(
+        "SENTRY_TRACES_SAMPLE_RATE", env_str("SENTRY_TRACES_SAMPLE_RATE", "0")
+    )
+    # Real-user timings (supportal/rum): the share of page views whose browser reports them.
+    RUM_SAMPLE_RATE = sample_rate("RUM_SAMPLE_RATE", env_str("RUM_SAMPLE_RATE", "0.1"))
     # Abuse protection (supportal/core/ratelimit.py): how many of each action one client address,
     # and for some one email address or account, may do per window. RATE_LIMITS replaces some.
     LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
@@ -189,6 +221,7 @@ try:
                 "search": "120/m",
                 "suggest": "300/m",  # as-you-type lists: help-center search and request form
                 "inbound": "600/m",  # inbound mail over HTTP, per mailbox secret and address
+                "rum": "60/m",  # browser timing beacons (supportal/rum), per address
             },
         ).items()
     }
@@ -211,6 +244,8 @@ INSTALLED_APPS = [
     "supportal.audit",
     "supportal.privacy",
     "supportal.legal",
+    "supportal.rum",
+    "supportal.monitoring",
     "django_otp",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -224,7 +259,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "supportal.core.middleware.RequestLogMiddleware",
     "supportal.core.middleware.RequestSizeLimitMiddleware",
+    # Anonymous pages from their stored copy, before sessions, CSRF and locale (core/pagecache).
+    "supportal.core.pagecache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # POST /rum/ (browser timings) is answered here, before any session or cookie work.
+    "supportal.rum.middleware.BeaconMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
     "supportal.core.middleware.SecurityHeadersMiddleware",
@@ -280,7 +319,8 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Persistent too (CONN_MAX_AGE 60, checked before reuse): a new connection per request ran
+    # the PRAGMAs below and started with a cold page cache, most of a cached page's cost.
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock up front so
         # concurrent writers wait (busy timeout) instead of failing with "database is locked".
@@ -297,12 +337,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # While Redis is down it answers "not cached" instead of raising: pages render
+            # uncached, sessions come from the database, rate limits let actions pass.
+            "BACKEND": "supportal.core.resilient_cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "supportal",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         },
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    # Read from Redis, written to both: a Redis outage signs nobody out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {
         # Page fragments may live per process; anything another process needs goes to "shared".
@@ -413,7 +457,7 @@ PERMISSIONS_POLICY = (
 )
 if SITE_IS_HTTPS:
     SECURE_SSL_REDIRECT = True
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -463,3 +507,11 @@ LOGGING = {
         "huey": {"level": LOG_LEVEL},
     },
 }
+
+if SENTRY_DSN:
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        release=SENTRY_RELEASE,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )

@@ -96,8 +96,8 @@ def make_ticket(
 
 
 def session_queries() -> int:
-    """Queries a signed-in request spends on its session: none when sessions live in Redis."""
-    return 0 if settings.SESSION_ENGINE.endswith(".cache") else 1
+    """Queries a signed-in request spends on its session: none when it is read from Redis."""
+    return 0 if settings.SESSION_ENGINE.endswith((".cache", ".cached_db")) else 1
 
 
 def shared_cache_queries() -> int:

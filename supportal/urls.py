@@ -10,10 +10,14 @@ from supportal.helpcenter.views import media as helpcenter_media_views
 from supportal.helpcenter.views import pages as helpcenter_views
 from supportal.legal import views as legal_views
 from supportal.mail.views import inbound as mail_inbound_views
+from supportal.monitoring import views as monitoring_views
+from supportal.rum import views as rum_views
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    # Prometheus; only from METRICS_ALLOWED_IPS or with METRICS_TOKEN, else the usual 404.
+    path("metrics", monitoring_views.metrics, name="metrics"),
     path("i18n/setlang/", core_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("robots.txt", helpcenter_views.robots_txt, name="robots_txt"),
@@ -22,6 +26,8 @@ urlpatterns = [
     path("media/<path:path>", helpcenter_media_views.serve_media, name="media"),
     # Mail services post inbound messages here; the secret in the URL is the credential.
     path("mail/inbound/<str:token>", mail_inbound_views.inbound, name="mail_inbound"),
+    # Browser timing beacons (static/js/rum.js); answered by BeaconMiddleware before sessions.
+    path("rum/", rum_views.beacon, name="rum_beacon"),
 ]
 
 urlpatterns += i18n_patterns(
@@ -34,6 +40,8 @@ urlpatterns += i18n_patterns(
     path("agent/manage/mail/", include("supportal.mail.urls")),
     path("agent/manage/audit/", include("supportal.audit.urls")),
     path("agent/manage/maintenance/", maintenance_views.maintenance, name="maintenance"),
+    path("agent/manage/performance/", include("supportal.rum.urls")),
+    path("agent/manage/status/", include("supportal.monitoring.urls")),
     path("agent/manage/people/", include("supportal.accounts.people_urls")),
     path("agent/", include("supportal.automation.urls")),
     path("agent/manage/", include("supportal.sla.urls")),

@@ -8,11 +8,14 @@ import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import Resolver404, resolve
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject, empty
 
-from supportal.core.logging import request_id_var
+from supportal.core.logging import QueryCounter, request_id_var
+from supportal.monitoring.metrics import observe_request
 
 logger = logging.getLogger("supportal.request")
 
@@ -21,32 +24,82 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class RequestLogMiddleware:
-    """One log line per request, tagged with a request id (taken from X-Request-ID or made)."""
+    """One log line per request, tagged with a request id (taken from X-Request-ID or made),
+    with its route, user, database queries and database time; the same figures are counted
+    for /metrics (supportal/monitoring/metrics.py).
+
+    It is the outermost middleware, so the queries of every other middleware count too.
+    """
 
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
+        self.static_url = settings.STATIC_URL or "/static/"
+        if not self.static_url.startswith("/"):
+            self.static_url = "/" + self.static_url
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        given = request.headers.get("X-Request-ID", "")
+        given = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex[:16]
         request.request_id = request_id  # type: ignore[attr-defined]
         token = request_id_var.set(request_id)
+        queries = QueryCounter()
+        # What connection.execute_wrapper() does, without its context manager's cost.
+        wrappers = connections[DEFAULT_DB_ALIAS].execute_wrappers
+        wrappers.append(queries)
         started = time.perf_counter()
         try:
-            response = self.get_response(request)
+            try:
+                response = self.get_response(request)
+            finally:
+                wrappers.remove(queries)
+            seconds = time.perf_counter() - started
             response["X-Request-ID"] = request_id
-            user = getattr(request, "user", None)
-            logger.info(
-                "%s %s %s %.1fms user=%s",
-                request.method,
-                request.get_full_path()[:500],
-                response.status_code,
-                (time.perf_counter() - started) * 1000,
-                user.pk if user is not None and user.is_authenticated else "-",
+            page_cache = response.get("X-Page-Cache")
+            route = self._route(request, page_cache)
+            if logger.isEnabledFor(logging.INFO):
+                logger.info(
+                    "%s %s %s %.1fms route=%s user=%s queries=%d db_ms=%.1f",
+                    request.method,
+                    request.get_full_path()[:500],
+                    response.status_code,
+                    seconds * 1000,
+                    route,
+                    _user_id(request),
+                    queries.count,
+                    queries.seconds * 1000,
+                )
+            observe_request(
+                route=route,
+                method=request.method or "",
+                status=response.status_code,
+                seconds=seconds,
+                queries=queries.count,
+                db_seconds=queries.seconds,
+                page_cache=page_cache,
             )
             return response
         finally:
             request_id_var.reset(token)
+
+    def _route(self, request: HttpRequest, page_cache: str | None) -> str:
+        """The URL pattern's name, never the path (which would make a metric series per URL)."""
+        match = request.resolver_match
+        if match is not None:
+            return match.view_name or "unnamed"
+        if page_cache:  # answered from the page cache before the URL was resolved
+            return "page_cache"
+        if request.path_info.startswith(self.static_url):
+            return "static"
+        return "unmatched"
+
+
+def _user_id(request: HttpRequest) -> str:
+    """The signed-in user's id, without a query to find out: a user nobody looked at during the
+    request (static files, the page cache) is logged as "-"."""
+    user = getattr(request, "user", None)
+    if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
+        return "-"
+    return str(user.pk) if user.is_authenticated else "-"
 
 
 INBOUND_MAIL_PREFIX = "/mail/inbound/"

@@ -20,18 +20,21 @@ from supportal.accounts.services import user_set_language
 from supportal.core.i18n import set_language_cookie
 from supportal.core.maintenance import open_during_maintenance
 from supportal.core.models import OutboundEmail
+from supportal.core.pagecache import cached_page, same_origin_post
 
 logger = logging.getLogger(__name__)
 
 
 @public
 @require_GET
+@cached_page
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html")
 
 
 @open_during_maintenance
 @public
+@same_origin_post
 @require_POST
 def set_language(request: HttpRequest) -> HttpResponse:
     """Switches the page language; a signed-in user's choice is saved to their profile."""

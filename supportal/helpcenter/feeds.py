@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.contrib.syndication.views import Feed
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import translation
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
+from supportal.core.pagecache import mark_response
 from supportal.helpcenter import selectors
 from supportal.helpcenter.models import Article
 from supportal.lib.markdown import render_markdown
@@ -19,6 +22,13 @@ FEED_ITEMS = 20
 
 class AnnouncementsFeed(Feed):
     feed_type = Atom1Feed
+    # The same for every visitor: served from the page cache (supportal/core/pagecache.py).
+    page_cache = True
+
+    def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().__call__(request, *args, **kwargs)
+        mark_response(request, response)
+        return response
 
     def title(self) -> str:
         return _("Announcements")

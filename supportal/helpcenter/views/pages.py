@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -13,88 +9,27 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core import signing
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from supportal.accounts.access import public
+from supportal.core.pagecache import cached_page, same_origin_post
 from supportal.helpcenter import selectors
-from supportal.helpcenter.cache import content_version
-from supportal.helpcenter.context_processors import DISMISS_COOKIE, active_notice
+from supportal.helpcenter.context_processors import DISMISS_COOKIE
 from supportal.helpcenter.models import Article, ArticleVote
 from supportal.lib.markdown import plain_text, render_markdown
 
 ANNOUNCEMENTS_PER_PAGE = 10
-PAGE_CACHE_SECONDS = 60 * 60
 TOC_MIN_HEADINGS = 3
 VOTE_SALT = "helpcenter.vote"
 VOTE_MAX_AGE = 60 * 60 * 24
-_CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
-_CSRF_PLACEHOLDER = b"__helpcenter_csrf_token__"
-
-
-# --- Page cache ----------------------------------------------------------------------------------
-
-
-def _page_cache_key(request: HttpRequest) -> str | None:
-    """None when this request must be rendered afresh."""
-    if request.method != "GET" or request.user.is_authenticated:
-        return None
-    if set(request.GET) - {"page"} or "messages" in request.COOKIES:
-        return None
-    notice = active_notice(request)
-    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
-    return ":".join(
-        [
-            "helpcenter:page",
-            str(content_version()),
-            translation.get_language(),
-            timezone.get_current_timezone_name(),
-            str(notice["id"] if notice else 0),
-            path,
-        ]
-    )
-
-
-def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Serves anonymous GETs from the cache, keyed by content version, language and URL.
-
-    CSRF tokens (the language switcher, the vote form) are cut out of the stored HTML and the
-    visitor's own token is put back when it is served.
-    """
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        key = _page_cache_key(request)
-        if key is None:
-            return view(request, *args, **kwargs)
-        stored = cache.get(key)
-        if stored is None:
-            response = view(request, *args, **kwargs)
-            if response.status_code != 200 or response.streaming:
-                return response
-            content = response.content
-            for token in set(_CSRF_INPUT.findall(content)):
-                content = content.replace(token, _CSRF_PLACEHOLDER)
-            stored = {"content": content, "type": response["Content-Type"]}
-            cache.set(key, stored, PAGE_CACHE_SECONDS)
-            return response
-        content = stored["content"]
-        if _CSRF_PLACEHOLDER in content:
-            content = content.replace(_CSRF_PLACEHOLDER, get_token(request).encode())
-        response = HttpResponse(content, content_type=stored["type"])
-        response["X-Page-Cache"] = "hit"
-        return response
-
-    return wrapper
 
 
 # --- Helpers -------------------------------------------------------------------------------------
@@ -257,6 +192,7 @@ def _article_url(found: Article, query: str = "") -> str:
 
 
 @public
+@same_origin_post
 @require_POST
 def vote(request: HttpRequest, article_id: int) -> HttpResponse:
     found = selectors.article_for(request.user, translation.get_language(), article_id)
@@ -281,6 +217,7 @@ def vote(request: HttpRequest, article_id: int) -> HttpResponse:
 
 
 @public
+@same_origin_post
 @require_POST
 def vote_comment(request: HttpRequest, article_id: int) -> HttpResponse:
     found = selectors.article_for(request.user, translation.get_language(), article_id)
@@ -347,6 +284,7 @@ def announcements(request: HttpRequest) -> HttpResponse:
 
 
 @public
+@same_origin_post
 @require_POST
 def notice_dismiss(request: HttpRequest, notice_id: int) -> HttpResponse:
     target = request.POST.get("next", "")
@@ -422,6 +360,7 @@ def _sitemap_entries(request: HttpRequest) -> list[tuple[dict[str, str], str]]:
 
 @public
 @require_GET
+@cached_page
 def sitemap(request: HttpRequest) -> HttpResponse:
     parts = [
         '<?xml version="1.0" encoding="UTF-8"?>\n',

@@ -7,11 +7,14 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from supportal.core.management.commands.demo import DEMO_PASSWORD, DEMO_USERS
+from supportal.monitoring.metrics import MULTIPROC_ENV, reset_multiproc_dir
 
 
 class Command(BaseCommand):
@@ -28,6 +31,11 @@ class Command(BaseCommand):
         url = f"http://{host}:{port}"
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "supportal.settings"}
         env.setdefault("SITE_URL", url)
+        # gunicorn's workers and the huey worker each write their metrics to a file in this
+        # folder, which /metrics adds up; a fresh start begins from zero.
+        metrics_dir = Path(env.get(MULTIPROC_ENV) or Path(settings.VAR_DIR) / "prometheus")
+        reset_multiproc_dir(metrics_dir)
+        env[MULTIPROC_ENV] = str(metrics_dir)
         python = sys.executable
         web = [
             python, "-m", "gunicorn", "supportal.wsgi:application",
@@ -36,6 +44,8 @@ class Command(BaseCommand):
             "--worker-tmp-dir", "/dev/shm" if os.path.isdir("/dev/shm") else "/tmp",  # noqa: S108
             "--graceful-timeout", "10",
             "--forwarded-allow-ips", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            # Heartbeats and the metrics files of workers that exit (supportal/monitoring).
+            "--config", "python:supportal.monitoring.gunicorn_config",
         ]  # fmt: skip
         worker = [python, "-m", "supportal.cli", "run_huey", "--quiet"]
         processes = [subprocess.Popen(web, env=env), subprocess.Popen(worker, env=env)]

@@ -1,0 +1,347 @@
+"""The anonymous page cache: one stored copy per page, served before the rest of the stack.
+
+Views that show the same page to every visitor (help center, articles, FAQ, announcements,
+sitemap, feed, the home page) are marked with `cached_page`. For a request that carries no
+session (no session cookie, no pending message) PageCacheMiddleware, just inside the request
+log, looks the page up and answers from the stored copy: no session, CSRF, locale, view or
+template work, and the body is stored gzip-compressed already. A miss runs the whole stack;
+the marked view keeps its uncompressed body on the response and the middleware stores it
+with the headers the stack added (CSP, X-Frame-Options, ...), so a hit answers the same.
+
+The key holds everything a visitor's page depends on: the content version (changed by every
+publish, supportal/helpcenter/cache.py), host and scheme, path and page number, the site
+notice shown (and whether this visitor dismissed it), the legal documents linked in the
+footer, and the time zone cookie. A stored page holds no per-visitor bytes (its forms carry no
+CSRF token: see `same_origin_post`), so a CDN or reverse proxy may share it: it is sent with
+`Cache-Control: public, max-age, s-maxage, stale-while-revalidate`, a weak ETag and
+Last-Modified (answering 304), and `Vary: Accept-Encoding, Cookie`. Pages for a signed-in
+user, and any response that sets a cookie, are `private, no-store`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import re
+import time
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache, wraps
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import DisallowedHost
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.urls import Resolver404, resolve
+from django.utils import translation
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.http import http_date, parse_http_date_safe, quote_etag
+from django.views.decorators.csrf import csrf_exempt
+
+from supportal.core.middleware import GetResponse
+
+logger = logging.getLogger(__name__)
+
+# How long a stored copy lives here; a publish makes every copy stale long before.
+STORE_SECONDS = 60 * 60
+# Browsers may reuse a page for a minute; shared caches (CDN, nginx) for CDN_MAX_AGE seconds,
+# and serve a stale copy while they fetch a new one.
+BROWSER_MAX_AGE = 60
+STALE_WHILE_REVALIDATE = 60
+GZIP_MIN_LENGTH = 200
+
+PUBLIC = "public, max-age={browser}, s-maxage={shared}, stale-while-revalidate={stale}"
+PERSONAL = "private, no-store"
+# A page for one visitor's own cookies (a dismissed notice, a time zone): not for shared caches.
+VISITOR_OWN = "private, no-cache"
+VARY = ("Accept-Encoding", "Cookie")
+
+# Headers made per response, never stored with a page.
+_NOT_STORED = frozenset(
+    {
+        "cache-control",
+        "content-encoding",
+        "content-length",
+        "etag",
+        "set-cookie",
+        "vary",
+        "x-page-cache",
+        "x-request-id",
+    }
+)
+_PAGE_QUERY = re.compile(r"^(?:page=\d{1,6})?$")
+_ACCEPTS_GZIP = re.compile(r"\bgzip\b")
+_CONDITIONAL = frozenset(
+    {"HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE"}
+)
+TIME_ZONE_COOKIE = "tz"
+DISMISS_COOKIE = "notice_dismissed"
+
+
+# --- Marking views -------------------------------------------------------------------------
+
+
+def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Marks a view whose page is the same for every visitor without a session.
+
+    The view itself runs as before; on a visitor's 200 the uncompressed body is kept on the
+    response for PageCacheMiddleware to store.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        mark_response(request, response)
+        return response
+
+    wrapper.page_cache = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def mark_response(request: HttpRequest, response: HttpResponseBase) -> None:
+    """For views that cannot be wrapped (the feed): keep the body for the page cache."""
+    user = getattr(request, "user", None)
+    if (
+        response.status_code == 200
+        and not response.streaming
+        and not (user is not None and user.is_authenticated)
+    ):
+        response.page_cache_body = response.content  # type: ignore[attr-defined]
+
+
+# --- Forms on shared pages -----------------------------------------------------------------
+
+
+def _same_origin(request: HttpRequest, url: str) -> bool:
+    try:
+        host = request.get_host()
+    except DisallowedHost:
+        return False
+    if url in settings.CSRF_TRUSTED_ORIGINS:
+        return True
+    parts = urlsplit(url)
+    return parts.scheme == request.scheme and parts.netloc == host
+
+
+def is_same_origin_post(request: HttpRequest) -> bool:
+    """Whether a browser says this POST comes from a page of this site.
+
+    Fetch metadata first (Sec-Fetch-Site, sent by every current browser), then Origin (sent
+    with every cross-origin POST since 2020), then Referer. A request with none of them does
+    not come from a browser that a forging page could drive. The approach of Go 1.25's
+    CrossOriginProtection and OWASP's "verifying origin with standard headers".
+    """
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return origin != "null" and _same_origin(request, origin)
+    referer = request.headers.get("Referer")
+    if referer:
+        parts = urlsplit(referer)
+        return _same_origin(request, f"{parts.scheme}://{parts.netloc}")
+    return True
+
+
+def same_origin_post(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """CSRF protection for the forms on cached pages (vote, language, notice), without a token.
+
+    A token would make each visitor's copy of the page different, so no cache could share
+    it. These forms change nothing that a forged request could abuse beyond the browser's own
+    origin check: the request must come from a page of this site, else the CSRF failure page.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST" and not is_same_origin_post(request):
+            from supportal.core.views import csrf_failure
+
+            logger.warning("cross-origin POST refused: %s", request.path)
+            return csrf_failure(request, "cross-origin request")
+        return view(request, *args, **kwargs)
+
+    wrapper.same_origin_only = True  # type: ignore[attr-defined]
+    return csrf_exempt(wrapper)
+
+
+# --- The cache -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lookup:
+    key: str
+    own: bool  # the page depends on this visitor's cookies: private, not for shared caches
+
+
+@dataclass(frozen=True)
+class Stored:
+    body: bytes
+    compressed: bytes | None
+    headers: tuple[tuple[str, str], ...]
+    etag: str
+    modified: int
+
+    # Kept in the cache as a tagged tuple of plain values, not as this class: a copy stored by
+    # an older release (Redis outlives a deploy) unpickles anyway and is simply not used.
+    FORMAT = "page/1"
+
+    def dump(self) -> tuple[Any, ...]:
+        return (self.FORMAT, self.body, self.compressed, self.headers, self.etag, self.modified)
+
+    @classmethod
+    def load(cls, value: Any) -> Stored | None:
+        if isinstance(value, tuple) and len(value) == 6 and value[0] == cls.FORMAT:
+            return cls(*value[1:])
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _is_cached_path(path: str) -> bool:
+    language = translation.get_language_from_path(path) or settings.LANGUAGE_CODE
+    with translation.override(language):
+        try:
+            match = resolve(path)
+        except Resolver404:
+            return False
+    return bool(getattr(match.func, "page_cache", False))
+
+
+@lru_cache(maxsize=1)
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def lookup_for(request: HttpRequest) -> Lookup | None:
+    """The page's key, or None when this request must go through the whole stack."""
+    if request.method != "GET":  # the marked views answer HEAD with 405 (require_GET)
+        return None
+    if getattr(settings, "SECURE_SSL_REDIRECT", False) and not request.is_secure():
+        return None  # SecurityMiddleware redirects it
+    cookies = request.COOKIES
+    if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
+        return None
+    query = request.META.get("QUERY_STRING", "")
+    if not _PAGE_QUERY.match(query):
+        return None
+    path = request.path_info
+    if not _is_cached_path(path):
+        return None
+    try:
+        host = request.get_host()
+    except DisallowedHost:
+        return None
+    # Imported here: the middleware module loads before the apps' models.
+    from supportal.core.maintenance import maintenance_state
+    from supportal.helpcenter.cache import content_version
+    from supportal.helpcenter.context_processors import active_notice
+    from supportal.legal.current import current
+
+    if maintenance_state().enabled:
+        return None
+    version = content_version()
+    if version is None:
+        return None
+    language = translation.get_language_from_path(path) or settings.LANGUAGE_CODE
+    with translation.override(language):
+        notice = active_notice(request)
+    zone = cookies.get(TIME_ZONE_COOKIE, "")
+    if zone not in _time_zones():
+        zone = ""
+    dismissed = DISMISS_COOKIE in cookies
+    legal = sorted(current().latest.items())
+    parts = [
+        version,
+        request.scheme,
+        host,
+        path,
+        query,
+        str(notice["id"] if notice else 0),
+        zone,
+        repr(legal),
+    ]
+    digest = hashlib.sha256("\n".join(parts).encode("utf-8", "replace")).hexdigest()
+    return Lookup(key=f"page:{digest}", own=bool(zone) or dismissed)
+
+
+def _store(response: HttpResponseBase, body: bytes) -> Stored:
+    headers = tuple(
+        (name, value) for name, value in response.items() if name.lower() not in _NOT_STORED
+    )
+    modified = parse_http_date_safe(response.get("Last-Modified", "")) or int(time.time())
+    compressed = None
+    if len(body) >= GZIP_MIN_LENGTH:
+        # mtime 0: the same page compresses to the same bytes in every process.
+        compressed = gzip.compress(body, compresslevel=6, mtime=0)
+    etag = quote_etag(hashlib.blake2b(body, digest_size=12).hexdigest())
+    return Stored(body, compressed, headers, f"W/{etag}", modified)
+
+
+def _serve(request: HttpRequest, stored: Stored, lookup: Lookup, state: str) -> HttpResponse:
+    gzipped = stored.compressed is not None and bool(
+        _ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", ""))
+    )
+    body = stored.compressed if gzipped and stored.compressed is not None else stored.body
+    response = HttpResponse(body)
+    for name, value in stored.headers:
+        response[name] = value
+    if gzipped:
+        response["Content-Encoding"] = "gzip"
+    response["Content-Length"] = str(len(body))
+    response["ETag"] = stored.etag
+    response["Last-Modified"] = http_date(stored.modified)
+    response["Cache-Control"] = VISITOR_OWN if lookup.own else public_cache_control()
+    response["Vary"] = ", ".join(VARY)
+    response["X-Page-Cache"] = state
+    if not _CONDITIONAL.intersection(request.META):
+        return response
+    conditional = get_conditional_response(
+        request, etag=stored.etag, last_modified=stored.modified, response=response
+    )
+    if conditional is not response:
+        conditional["X-Page-Cache"] = state
+    return conditional
+
+
+def public_cache_control() -> str:
+    return PUBLIC.format(
+        browser=BROWSER_MAX_AGE, shared=settings.CDN_MAX_AGE, stale=STALE_WHILE_REVALIDATE
+    )
+
+
+class PageCacheMiddleware:
+    """Serves marked pages to visitors without a session from the stored copy (see above)."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        lookup = lookup_for(request)
+        if lookup is not None:
+            stored = Stored.load(cache.get(lookup.key))
+            if stored is not None:
+                return _serve(request, stored, lookup, "hit")
+        response = self.get_response(request)
+        body = getattr(response, "page_cache_body", None)
+        if body is not None and not response.cookies:
+            if lookup is not None:
+                stored = _store(response, body)
+                cache.set(lookup.key, stored.dump(), STORE_SECONDS)
+                return _serve(request, stored, lookup, "miss")
+            # A visitor's page that is not shared (a query string, a message, maintenance).
+            response.setdefault("Cache-Control", VISITOR_OWN)
+            patch_vary_headers(response, VARY)
+            return response
+        if "Cache-Control" not in response and _personal(request, response):
+            response["Cache-Control"] = PERSONAL
+        return response
+
+
+def _personal(request: HttpRequest, response: HttpResponseBase) -> bool:
+    """Answers to a request with a session (a signed-in user's pages), or that set a cookie:
+    never kept by a shared cache. Decided on the cookie, so no session is loaded for it."""
+    return bool(response.cookies) or settings.SESSION_COOKIE_NAME in request.COOKIES
