@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 LOCALES := ko en ja zh_Hans
 
-.PHONY: run test lint messages bench install browser mailserver clean
+.PHONY: run test lint messages bench install browser mailserver wrk clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,14 @@ mailserver:
 	  else echo "Mail tests need Dovecot: sudo apt-get install dovecot-imapd"; exit 1; fi; \
 	fi
 
+# The page benchmark measures throughput with wrk (Debian's package).
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null; \
+	  else echo "The page benchmark needs wrk: sudo apt-get install wrk"; exit 1; fi; \
+	fi
+
 test: install browser mailserver
 	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
@@ -56,7 +64,7 @@ messages: install
 	  $(addprefix -l ,$(LOCALES))
 	$(BIN)/python -m supportal.lib.catalogues --compile
 
-bench: install
+bench: install wrk
 	$(BIN)/python -m supportal.bench.pages
 	$(BIN)/python -m supportal.bench.search
 	$(BIN)/python -m supportal.bench.tickets --reuse

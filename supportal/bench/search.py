@@ -1,12 +1,22 @@
-"""Search quality and speed, measured on a throwaway database.
+"""Search quality and speed, measured on throwaway databases, SQLite and PostgreSQL.
 
     python -m supportal.bench.search [--articles 100000] [--queries 200]
+        [--database sqlite|postgres|both] [--reuse] [--reindex] [--skip-quality]
 
-Quality: imports the faq-en and faq-ko sets from ../shared/eval (read in place), runs every query
-through the site's own search as an anonymous visitor and prints MRR@10, nDCG@10 and recall@5,
-beside a plain BM25 on lower-cased word tokens (the baseline of the eval set's README).
-Speed: generates N articles across the four languages and times search() and a GET of the
-search page (Django's test client) at the 50th and 95th percentiles.
+Quality: imports the faq-en and faq-ko sets from ../shared/eval (read in place) into an empty
+scratch database, runs every query through the site's own search as an anonymous visitor and
+prints MRR@10, nDCG@10 and recall@5, beside a plain BM25 on lower-cased word tokens (the
+baseline of the eval set's README).
+Speed: generates N articles across the four languages and times search(), a GET of the search
+page, suggest() and a GET of the suggestion list (Django's test client, in process) at the
+50th and 95th percentiles, and one rate-limit count (the page's cache write) on its own.
+
+The generated set lives in var/bench-search.sqlite3 and in the PostgreSQL database
+"supportal_bench_search"; the quality runs use var/bench-search-eval.sqlite3 and
+"supportal_bench_search_eval" (made and dropped here; no other database is touched). With
+--reuse a generated set of the same size is kept; --reindex then rebuilds its search index
+(after a change to the index). With --database both, each database runs in its own process
+and the figures are printed side by side at the end.
 """
 
 from __future__ import annotations
@@ -18,15 +28,33 @@ import os
 import random
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-EVAL_DIR = Path(__file__).resolve().parents[3] / "shared" / "eval"
+ROOT = Path(__file__).resolve().parents[2]
+EVAL_DIR = ROOT.parent / "shared" / "eval"
 SETS = (("faq-en", "en"), ("faq-ko", "ko"))
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+# Never "supportal" or "supportal_test": those are someone's data.
+NAMES = {"speed": "supportal_bench_search", "quality": "supportal_bench_search_eval"}
+SQLITE_PATHS = {
+    "speed": ROOT / "var" / "bench-search.sqlite3",
+    "quality": ROOT / "var" / "bench-search-eval.sqlite3",
+}
+
+
+def out(line: str = "") -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+# --- Quality -------------------------------------------------------------------------------------
 
 
 def load_set(name: str) -> tuple[list[dict], list[dict], dict[str, set[str]]]:
@@ -93,51 +121,17 @@ def baseline(corpus: list[dict], queries: list[dict]) -> dict[str, list[str]]:
     return rankings
 
 
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
-    return statistics.median(ordered) * 1000, p95 * 1000
-
-
-def timed(action: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    action()
-    return time.perf_counter() - start
-
-
-def setup_django(var_dir: str) -> None:
-    os.environ["VAR_DIR"] = var_dir
-    os.environ["DATABASE_URL"] = f"sqlite:///{var_dir}/bench.sqlite3"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "supportal.settings"
-    os.environ["LOG_LEVEL"] = "WARNING"  # no request log lines among the figures
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.test.utils import setup_test_environment
-
-    setup_test_environment()  # lets the test client in (ALLOWED_HOSTS), nothing else
-    from django.conf import settings
-
-    # Pages name static files without the collected manifest: no collectstatic needed.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
-
-
-def quality(out: Callable[[str], None]) -> None:
+def quality() -> dict[str, Any]:
     from django.contrib.auth.models import AnonymousUser
 
     from supportal.helpcenter import importexport, search
 
+    found: dict[str, Any] = {}
     for name, locale in SETS:
         corpus, queries, qrels = load_set(name)
         started = time.perf_counter()
         lines = importexport.beir_lines(EVAL_DIR / name / "corpus.jsonl", locale, name, "eval")
-        report = importexport.import_lines(lines)
+        importexport.import_lines(lines)
         imported = time.perf_counter() - started
         ids = {}
         started = time.perf_counter()
@@ -148,76 +142,367 @@ def quality(out: Callable[[str], None]) -> None:
                 ids[hit.translation.article_id] = hit.translation.article.external_id
             ours[query["_id"]] = [ids[hit.translation.article_id] for hit in results.hits]
         per_query = (time.perf_counter() - started) / len(queries) * 1000
-        base = scores(baseline(corpus, queries), qrels)
-        mine = scores(ours, qrels)
-        out(
-            f"| {name} | {len(corpus)} docs, {len(queries)} queries | "
-            + " | ".join(
-                f"{mine[k]:.3f} ({base[k]:.3f})" for k in ("mrr@10", "ndcg@10", "recall@5")
-            )
-            + f" | import {imported:.0f} s ({report.created} created), {per_query:.1f} ms/query |"
-        )
+        found[name] = {
+            "size": f"{len(corpus)} docs, {len(queries)} queries",
+            "ours": scores(ours, qrels),
+            "base": scores(baseline(corpus, queries), qrels),
+            "import_s": imported,
+            "ms_per_query": per_query,
+        }
+        out(f"{name}: {found[name]}")
+    return found
 
 
-def speed(articles: int, samples: int, out: Callable[[str], None]) -> None:
-    from django.contrib.auth.models import AnonymousUser
+# --- Speed ---------------------------------------------------------------------------------------
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+    return statistics.median(ordered) * 1000, p95 * 1000
+
+
+def timed(action: Callable[[], object], clock: Callable[[], float] = time.perf_counter) -> float:
+    start = clock()
+    action()
+    return clock() - start
+
+
+def generated_articles() -> int | None:
+    from django.db import DatabaseError, connection
+
+    from supportal.helpcenter.models import Article
+
+    try:
+        return Article.objects.count()
+    except DatabaseError:
+        connection.close()
+        return None
+
+
+def prepare(database: str, articles: int, reuse: bool, reindex: bool) -> dict[str, Any]:
     from django.core.management import call_command
-    from django.test import Client
+    from django.db import connection
 
     from supportal.helpcenter import search
-    from supportal.helpcenter.management.commands.generate_articles import WORDS
-    from supportal.helpcenter.models import SearchPosting
+    from supportal.helpcenter.cache import bump_content_version
+
+    found = generated_articles() if reuse else None
+    if found != articles:
+        connection.close()
+        recreate(database, "speed")
+    notes: dict[str, Any] = {}
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    notes["migrate_s"] = time.perf_counter() - started
+    if found == articles:
+        out(f"Reusing the {articles:,} generated articles ({database}).")
+        if reindex:
+            started = time.perf_counter()
+            search.reindex_all()
+            bump_content_version()
+            notes["reindex_s"] = time.perf_counter() - started
+            out(f"Reindexed in {notes['reindex_s']:.0f} s.")
+        else:
+            notes["fill_text_s"] = fill_text()
+    else:
+        started = time.perf_counter()
+        call_command("generate_articles", "--count", str(articles), verbosity=0)
+        notes["generate_s"] = time.perf_counter() - started
+        out(f"Generated and indexed in {notes['generate_s']:.0f} s.")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")  # as autovacuum would, after a bulk load
+    return notes
+
+
+def fill_text() -> float:
+    """Snippet text for documents indexed before SearchDocument.text existed (what a reindex
+    would write), so that the pages are timed as on a fresh index."""
+    from django.db import transaction
+
+    from supportal.helpcenter.models import ArticleTranslation, SearchDocument
+    from supportal.lib.markdown import plain_text
 
     started = time.perf_counter()
-    call_command("generate_articles", "--count", str(articles), verbosity=0)
-    generated = time.perf_counter() - started
+    while True:
+        ids = list(SearchDocument.objects.filter(text="").values_list("pk", flat=True)[:5000])
+        if not ids:
+            break
+        with transaction.atomic():
+            for translation in ArticleTranslation.objects.filter(pk__in=ids).only("body"):
+                text = plain_text(translation.body) or " "
+                SearchDocument.objects.filter(pk=translation.pk).update(text=text)
+    return time.perf_counter() - started
+
+
+def sample_queries(samples: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Two-word queries, and what a visitor has typed so far (the last word cut short)."""
+    from supportal.helpcenter.management.commands.generate_articles import WORDS
+
     rng = random.Random(11)  # noqa: S311 - sample queries, not secrets
-    queries = []
+    queries, typed = [], []
     for n in range(samples):
         locale = list(WORDS)[n % 4]
         words = WORDS[locale]
-        queries.append((locale, f"{rng.choice(words['objects'])} {rng.choice(words['actions'])}"))
+        obj, action = rng.choice(words["objects"]), rng.choice(words["actions"])
+        queries.append((locale, f"{obj} {action}"))
+        cut = max(2, min(len(obj), rng.randint(2, 6)))
+        typed.append((locale, f"{action} {obj[:cut]}" if n % 2 else obj[:cut]))
+    return queries, typed
+
+
+def speed(samples: int) -> dict[str, Any]:
+    from django.contrib.auth.models import AnonymousUser
+    from django.test import Client
+
+    from supportal.core import ratelimit
+    from supportal.helpcenter import search
+    from supportal.helpcenter.models import SearchDocument, SearchPosting
+
+    queries, typed = sample_queries(samples)
     visitor = AnonymousUser()
     for locale, query in queries[:8]:  # warm up (Kiwi, caches)
         search.search(query, locale=locale, user=visitor)
-    direct = [
-        timed(lambda q=query, loc=locale: search.search(q, locale=loc, user=visitor))
-        for locale, query in queries
-    ]
     client = Client()
-    page = [
-        timed(lambda q=query, loc=locale: client.get(f"/{loc}/help/search/", {"q": q}))
-        for locale, query in queries
-    ]
-    p50, p95 = percentiles(direct)
-    g50, g95 = percentiles(page)
-    out(
-        f"| {articles} generated articles, {SearchPosting.objects.count()} postings | "
-        f"{p50:.1f} / {p95:.1f} ms | {g50:.1f} / {g95:.1f} ms | generate+index {generated:.0f} s |"
+    statuses: Counter[int] = Counter()
+
+    def get(path: str, params: dict[str, str], n: int) -> None:
+        # A different address for each request: the rate limits are counted (their cost is
+        # part of the page) but never reached.
+        response = client.get(
+            path, params, REMOTE_ADDR=f"10.{n // 65536}.{n // 256 % 256}.{n % 256}"
+        )
+        statuses[response.status_code] += 1
+
+    figures: dict[str, Any] = {}
+    pruned = 0
+
+    def one(query: str, locale: str) -> None:
+        nonlocal pruned
+        pruned += search.search(query, locale=locale, user=visitor).pruned
+
+    figures["search"] = percentiles([timed(lambda q=q, loc=loc: one(q, loc)) for loc, q in queries])
+    figures["pruned"] = pruned
+    figures["search_cpu"] = percentiles(
+        [
+            timed(
+                lambda q=q, loc=loc: search.search(q, locale=loc, user=visitor), time.process_time
+            )
+            for loc, q in queries
+        ]
     )
+    figures["exhaustive"] = percentiles(
+        [
+            timed(lambda q=q, loc=loc: search.search(q, locale=loc, user=visitor, prune=False))
+            for loc, q in queries[: max(20, samples // 4)]
+        ]
+    )
+    figures["page"] = percentiles(
+        [
+            timed(lambda q=q, loc=loc, n=n: get(f"/{loc}/help/search/", {"q": q}, n))
+            for n, (loc, q) in enumerate(queries)
+        ]
+    )
+    figures["page10"] = percentiles(
+        [
+            timed(lambda q=q, loc=loc, n=n: get(f"/{loc}/help/search/", {"q": q, "page": "10"}, n))
+            for n, (loc, q) in enumerate(queries[: max(20, samples // 4)])
+        ]
+    )
+    figures["suggest"] = percentiles(
+        [
+            timed(lambda q=q, loc=loc: search.suggest(q, locale=loc, user=visitor))
+            for loc, q in typed
+        ]
+    )
+    figures["suggest_get"] = percentiles(
+        [
+            timed(
+                lambda q=q, loc=loc, n=n: get(f"/{loc}/help/search/suggest/", {"q": q}, 100_000 + n)
+            )
+            for n, (loc, q) in enumerate(typed)
+        ]
+    )
+    figures["ratelimit"] = percentiles(
+        [
+            timed(lambda n=n: ratelimit.hit("search", [f"address:10.9.{n // 256}.{n % 256}"]))
+            for n in range(samples)
+        ]
+    )
+    figures["statuses"] = dict(statuses)
+    figures["documents"] = SearchDocument.objects.count()
+    figures["postings"] = SearchPosting.objects.count()
+    return figures
+
+
+# --- Databases and processes ---------------------------------------------------------------------
+
+
+def database_url(database: str, purpose: str) -> str:
+    if database == "sqlite":
+        return f"sqlite:///{SQLITE_PATHS[purpose]}"
+    return f"{PG_SERVER}/{NAMES[purpose]}"
+
+
+def recreate(database: str, purpose: str) -> None:
+    """An empty scratch database: the SQLite file removed, or the PostgreSQL one made again."""
+    if database == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{SQLITE_PATHS[purpose]}{suffix}").unlink(missing_ok=True)
+        SQLITE_PATHS[purpose].parent.mkdir(parents=True, exist_ok=True)
+        return
+    import psycopg
+
+    name = NAMES[purpose]
+    assert name.startswith("supportal_bench_search")  # noqa: S101 - the only ones it may drop
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+
+
+def drop(database: str, purpose: str) -> None:
+    if database == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{SQLITE_PATHS[purpose]}{suffix}").unlink(missing_ok=True)
+        return
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {NAMES[purpose]} WITH (FORCE)")
+
+
+def setup_django(database: str, purpose: str) -> None:
+    os.environ["DATABASE_URL"] = database_url(database, purpose)
+    os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="supportal-bench-search-")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "supportal.settings"
+    os.environ["LOG_LEVEL"] = "WARNING"  # no request log lines among the figures
+    os.environ.pop("REDIS_URL", None)  # the same cache on both databases: the database's own
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()  # lets the test client in (ALLOWED_HOSTS), nothing else
+    # Pages name static files without the collected manifest: no collectstatic needed.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def run_one(args: argparse.Namespace) -> dict[str, Any]:
+    """One database, one phase, in this process (Django is set up once per process)."""
+    if args.phase == "quality":
+        recreate(args.database, "quality")
+        setup_django(args.database, "quality")
+        from django.core.management import call_command
+        from django.db import connection
+
+        call_command("migrate", verbosity=0)
+        call_command("createcachetable", verbosity=0)
+        try:
+            return quality()
+        finally:
+            connection.close()
+            drop(args.database, "quality")
+    setup_django(args.database, "speed")
+    notes = prepare(args.database, args.articles, args.reuse, args.reindex)
+    return {**notes, **speed(args.queries)}
+
+
+def run_child(args: argparse.Namespace, database: str, phase: str) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        result_path = handle.name
+    command = [sys.executable, "-m", "supportal.bench.search", "--database", database]
+    command += ["--phase", phase, "--articles", str(args.articles), "--queries", str(args.queries)]
+    command += ["--reuse"] * args.reuse + ["--reindex"] * args.reindex
+    command += ["--result", result_path]
+    subprocess.run(command, cwd=ROOT, check=True)
+    with open(result_path, encoding="utf-8") as handle:
+        result = json.load(handle)
+    os.unlink(result_path)
+    return result
+
+
+def report(databases: list[str], results: dict[str, dict[str, Any]], articles: int) -> None:
+    if any("quality" in results[db] for db in databases):
+        out(
+            "\n| set | database | MRR@10 (baseline) | nDCG@10 (baseline) | recall@5 (baseline) "
+            "| ms/query |"
+        )
+        out("|---|---|---|---|---|---:|")
+        for name, _locale in SETS:
+            for db in databases:
+                row = results[db].get("quality", {}).get(name)
+                if not row:
+                    continue
+                cells = " | ".join(
+                    f"{row['ours'][k]:.3f} ({row['base'][k]:.3f})"
+                    for k in ("mrr@10", "ndcg@10", "recall@5")
+                )
+                out(f"| {name} ({row['size']}) | {db} | {cells} | {row['ms_per_query']:.1f} |")
+    out(f"\n{articles:,} generated articles; p50 / p95 in ms\n")
+    out("| measure | " + " | ".join(databases) + " |")
+    out("|---|" + "---:|" * len(databases))
+    labels = (
+        ("search", "search()"),
+        ("search_cpu", "search(), CPU time"),
+        ("exhaustive", "search(), every match scored"),
+        ("page", "search page GET"),
+        ("page10", "search page GET, page 10"),
+        ("suggest", "suggest()"),
+        ("suggest_get", "suggestions GET"),
+        ("ratelimit", "one rate-limit count"),
+    )
+    for key, label in labels:
+        cells = []
+        for db in databases:
+            value = results[db]["speed"].get(key)
+            cells.append(f"{value[0]:.1f} / {value[1]:.1f}" if value else "")
+        out(f"| {label} | " + " | ".join(cells) + " |")
+    for key in (
+        "pruned",
+        "documents",
+        "postings",
+        "statuses",
+        "generate_s",
+        "migrate_s",
+        "fill_text_s",
+        "reindex_s",
+    ):
+        cells = []
+        for db in databases:
+            value = results[db]["speed"].get(key)
+            cells.append(f"{value:.0f} s" if isinstance(value, float) else str(value or ""))
+        out(f"| {key} | " + " | ".join(cells) + " |")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200, help="timed queries")
+    parser.add_argument("--database", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--reuse", action="store_true", help="keep a generated set of that size")
+    parser.add_argument("--reindex", action="store_true", help="with --reuse: rebuild the index")
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--phase", choices=("quality", "speed"), help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-
-    def out(line: str) -> None:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-
-    with tempfile.TemporaryDirectory(prefix="supportal-bench-") as var_dir:
-        setup_django(var_dir)
+    if args.phase:
+        result = run_one(args)
+        with open(args.result, "w", encoding="utf-8") as handle:
+            json.dump(result, handle)
+        return
+    databases = ["sqlite", "postgres"] if args.database == "both" else [args.database]
+    results: dict[str, dict[str, Any]] = {db: {} for db in databases}
+    for db in databases:
         if not args.skip_quality:
-            out("| set | size | MRR@10 (baseline) | nDCG@10 (baseline) | recall@5 (baseline) |")
-            out("|---|---|---|---|---|---|")  # the last column: import time, time per query
-            quality(out)
-            out("")
-        out("| index | search() p50 / p95 | search page GET p50 / p95 | notes |")
-        out("|---|---|---|---|")
-        speed(args.articles, args.queries, out)
+            results[db]["quality"] = run_child(args, db, "quality")
+        results[db]["speed"] = run_child(args, db, "speed")
+    report(databases, results, args.articles)
 
 
 if __name__ == "__main__":

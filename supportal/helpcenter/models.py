@@ -270,6 +270,9 @@ class SearchDocument(models.Model):
     unpublish_at = models.DateTimeField(null=True)
     title_length = models.PositiveIntegerField()
     body_length = models.PositiveIntegerField()
+    # The body as plain text, kept for snippets: rendering Markdown per result was most of a
+    # results page's time. Empty for rows indexed before it existed (rendered then).
+    text = models.TextField(default="", blank=True)
 
     class Meta:
         indexes: ClassVar = [
@@ -292,14 +295,74 @@ class SearchPosting(models.Model):
     term = models.CharField(max_length=64)
     field = models.CharField(max_length=1, choices=Field.choices)
     frequency = models.PositiveIntegerField()
+    # The posting's BM25 weight without idf, against the locale's reference field length
+    # (SearchStats); search.py orders by it and derives score bounds from it.
+    impact = models.FloatField(default=0.0)
 
     class Meta:
         indexes: ClassVar = [
-            models.Index(fields=["locale", "term", "document"], name="posting_term_idx")
+            # Covering: scoring reads a posting's field and frequency from the index alone.
+            models.Index(
+                fields=["locale", "term", "document", "field", "frequency", "impact"],
+                name="posting_scoring_idx",
+            ),
+            models.Index(
+                fields=["locale", "term", "field", "-impact", "document"],
+                name="posting_impact_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.term} in {self.document_id}"
+
+
+class SearchTerm(models.Model):
+    """Per-term statistics of the index, kept with the postings by search.py."""
+
+    locale = locale_field()
+    term = models.CharField(max_length=64)
+    documents = models.IntegerField(default=0)  # document frequency, both fields
+    title_documents = models.IntegerField(default=0)  # documents with the term in the title
+    # Upper bounds of the impact of the term's title and body postings (never lowered when a
+    # document leaves, so they stay bounds; recomputed when the reference changes).
+    title_impact = models.FloatField(default=0.0)
+    body_impact = models.FloatField(default=0.0)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["locale", "term"], name="searchterm_unique")
+        ]
+        indexes: ClassVar = [
+            # Prefix lookups (suggestions) with LIKE on PostgreSQL; ignored elsewhere.
+            models.Index(
+                fields=["locale", "term"],
+                name="searchterm_prefix_idx",
+                opclasses=["varchar_pattern_ops", "varchar_pattern_ops"],
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term} ({self.locale})"
+
+
+class SearchStats(models.Model):
+    """Per-language statistics of the index: document count, field lengths, and the reference
+    field lengths the postings' impacts were computed with."""
+
+    locale = locale_field()
+    documents = models.BigIntegerField(default=0)
+    title_total = models.BigIntegerField(default=0)
+    body_total = models.BigIntegerField(default=0)
+    title_reference = models.FloatField(default=0.0)
+    body_reference = models.FloatField(default=0.0)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["locale"], name="searchstats_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"search statistics ({self.locale})"
 
 
 class Notice(models.Model):

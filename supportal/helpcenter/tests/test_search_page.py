@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
+from supportal.helpcenter import search
 from supportal.helpcenter.models import SearchLog, Visibility
 from supportal.helpcenter.tests.test_search_fixtures import make_article, make_section
 from supportal.test import Personas
@@ -87,6 +88,21 @@ class SearchPageTests:
         second = client.get(url("search") + next_link.replace("&amp;", "&"))
         assert len(result_links(second.content.decode())) == 2
         assert SearchLog.objects.count() == 1
+
+    def test_it_says_more_than_the_cap_and_pages_only_that_far(
+        self, client: Client, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(search, "TOTAL_CAP", 11)
+        section = make_section()
+        for n in range(13):
+            make_article(section, f"Printer guide {n}", "printer")
+        html = client.get(url("search"), {"q": "printer"}).content.decode()
+        assert "More than 11 results for “printer”" in html
+        assert len(result_links(html)) == 10
+        last = client.get(url("search"), {"q": "printer", "page": "5"}).content.decode()
+        assert "More than 11 results for “printer”" in last
+        assert "Page 2 of 2" in last and len(result_links(last)) == 1
+        assert SearchLog.objects.filter(results=12).count() == 2
 
     def test_it_says_when_a_long_query_was_shortened(self, client: Client) -> None:
         response = client.get(url("search"), {"q": "word " * 200})

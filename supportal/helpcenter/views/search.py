@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -112,11 +113,12 @@ def search_page(request: HttpRequest) -> HttpResponse:
         results = _search(request, query, locale, category_id, page_number)
         if not results.hits and results.total:
             # Past the last page (an old link): show the last page instead.
-            page_number = (results.total - 1) // RESULTS_PER_PAGE + 1
+            page_number = (results.shown_total - 1) // RESULTS_PER_PAGE + 1
             results = _search(request, query, locale, category_id, page_number)
         _paths(results.hits, locale, dict(categories))
         log = _log_for(request, query, locale, results.total)
-        paginator = Paginator(range(results.total), RESULTS_PER_PAGE)
+        # Totals are counted up to a cap (search.TOTAL_CAP): pages go as far as it.
+        paginator = Paginator(range(results.shown_total), RESULTS_PER_PAGE)
         page = paginator.get_page(page_number)
         params = {"q": query, "log": log.pk}
         if category_id:
@@ -126,6 +128,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
             log=log,
             page=page,
             page_query=urlencode(params),
+            total_cap=number_format(search.TOTAL_CAP, force_grouping=True),
         )
     return render(request, "helpcenter/search/results.html", context)
 
