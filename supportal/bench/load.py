@@ -152,6 +152,12 @@ def scenario_data(customers_wanted: int = CUSTOMERS) -> dict[str, Any]:
     requesters = set(
         Ticket.objects.filter(pk__in=range(1, top + 1, step)).values_list("requester_id", flat=True)
     )
+    # Ids need not start at 1 (PostgreSQL sequences move on after deletes): the newest too.
+    requesters.update(
+        Ticket.objects.order_by("-pk").values_list("requester_id", flat=True)[
+            : customers_wanted * 4
+        ]
+    )
     people = generated_users().filter(is_active=True, email_verified_at__isnull=False)
     customers = list(
         people.filter(role=Role.CUSTOMER, pk__in=requesters)
