@@ -202,6 +202,9 @@ try:
     # Abuse protection (supportal/core/ratelimit.py): how many of each action one client address,
     # and for some one email address or account, may do per window. RATE_LIMITS replaces some.
     LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+    # Reverse proxies whose X-Forwarded-For names the client (gunicorn trusts the same ones
+    # for X-Forwarded-Proto): addresses, networks, or "*".
+    FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", ["127.0.0.1"])
     RATE_LIMITS = {
         name: str(rate)
         for name, rate in rates_with_overrides(
@@ -222,6 +225,9 @@ try:
                 "suggest": "300/m",  # as-you-type lists: help-center search and request form
                 "inbound": "600/m",  # inbound mail over HTTP, per mailbox secret and address
                 "rum": "60/m",  # browser timing beacons (supportal/rum), per address
+                # Any request (static files aside) per address, counted in each web process's
+                # memory before anything else (core/middleware.py FloodGuardMiddleware).
+                "requests": "600/m",
             },
         ).items()
     }
@@ -257,7 +263,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # GET /healthz answered at once: not logged, not counted (core/middleware.py).
+    "supportal.core.middleware.HealthCheckMiddleware",
     "supportal.core.middleware.RequestLogMiddleware",
+    # One address flooding pages gets a bare 429, before the page cache and sessions.
+    "supportal.core.middleware.FloodGuardMiddleware",
     "supportal.core.middleware.RequestSizeLimitMiddleware",
     # Anonymous pages from their stored copy, before sessions, CSRF and locale (core/pagecache).
     "supportal.core.pagecache.PageCacheMiddleware",

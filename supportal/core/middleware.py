@@ -23,6 +23,79 @@ GetResponse = Callable[[HttpRequest], HttpResponse]
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
+class HealthCheckMiddleware:
+    """GET /healthz ("the process answers") before anything else: load balancers poll it
+    every few seconds on every process, so it is neither logged nor counted for /metrics and
+    costs what a minimal Django view costs. Other methods go on to the view (405 there)."""
+
+    body = b'{"status": "ok"}'
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info == "/healthz" and request.method in ("GET", "HEAD"):
+            response = HttpResponse(self.body, content_type="application/json")
+            response["Cache-Control"] = "no-store"
+            response["X-Content-Type-Options"] = "nosniff"
+            return response
+        return self.get_response(request)
+
+
+class FloodGuardMiddleware:
+    """A budget of requests per client address and process (RATE_LIMITS "requests"), checked
+    before the page cache, sessions and the database: one address flooding even cached pages
+    is refused with a bare 429 instead of holding the workers everyone else waits for. Static
+    files (hashed, cached by browsers) do not count. The per-action limits (search, sign-in,
+    ...) stay the protection of costly actions; a reverse proxy's per-address limit in front
+    does the same job before a worker is taken (docs/deployment.md)."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        from supportal.core.ratelimit import LocalBudget, rate
+
+        self.get_response = get_response
+        budget = rate("requests")
+        self.budget = LocalBudget(budget.limit, budget.window)
+        self.static_url = "/" + (settings.STATIC_URL or "/static/").lstrip("/")
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from supportal.core.ratelimit import client_address
+
+        if request.path_info.startswith(self.static_url):
+            return self.get_response(request)
+        seconds = self.budget.take(client_address(request), time.monotonic())
+        if not seconds:
+            return self.get_response(request)
+        request.flood_refused = True  # type: ignore[attr-defined]
+        return _flood_refusal(request, seconds)
+
+
+def _flood_refusal(request: HttpRequest, seconds: int) -> HttpResponse:
+    """The 429 page's words, in the visitor's language, without templates or the database."""
+    from django.utils import translation
+    from django.utils.html import escape
+    from django.utils.translation import gettext
+
+    from supportal.core.ratelimit import wait_in_words
+
+    language = translation.get_language_from_request(request, check_path=True)
+    with translation.override(language):
+        title = gettext("Too many attempts")
+        wait = gettext("Please wait %(wait)s and try again.") % {"wait": wait_in_words(seconds)}
+        html_language = translation.get_language_info(language)["code"]
+    body = (
+        f'<!doctype html><html lang="{escape(html_language)}"><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><h1>{escape(title)}</h1><p>{escape(wait)}</p></html>"
+    )
+    response = HttpResponse(body, status=429, content_type="text/html; charset=utf-8")
+    response["Retry-After"] = str(seconds)
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response
+
+
 class RequestLogMiddleware:
     """One log line per request, tagged with a request id (taken from X-Request-ID or made),
     with its route, user, database queries and database time; the same figures are counted
@@ -88,6 +161,8 @@ class RequestLogMiddleware:
             return match.view_name or "unnamed"
         if page_cache:  # answered from the page cache before the URL was resolved
             return "page_cache"
+        if getattr(request, "flood_refused", False):
+            return "flood_guard"
         if request.path_info.startswith(self.static_url):
             return "static"
         return "unmatched"

@@ -1,22 +1,21 @@
 """Help-center search: the index and the query side.
 
 The index is four tables, written here and nowhere else: SearchDocument (one per published
-translation, with what the filters need), SearchPosting (term frequency per term and field,
-plus an impact), SearchTerm (per-term document frequency and impact bounds) and SearchStats
-(per-language document count, field lengths and the reference lengths of the impacts). Every
-write keeps the four consistent in one transaction.
+translation, with what the filters need), SearchPosting (term frequency per term and field),
+SearchTerm (per-term document frequencies) and SearchStats (per-language document count,
+field lengths and a generation token). Every write keeps the four consistent in one
+transaction and gives the languages it touched a new generation.
 
-Ranking is BM25 with a title boost, computed in SQL the same way on SQLite and PostgreSQL: the
-per-term weights (from SearchTerm's document frequencies) and average field lengths (from
-SearchStats) are passed in as numbers, and ties are broken by id, so a query ranks identically
-on both. Visibility, language, category and the publish window are applied at query time.
+Ranking is BM25 with a title boost: the per-term weights (from SearchTerm's document
+frequencies) and average field lengths (from SearchStats) are read per query, scores are
+rounded to 6 decimals and ties broken by id. Visibility, language, category and the publish
+window are applied at query time.
 
-Only the documents that can reach the first results are scored (MaxScore-style pruning): a
-posting's impact is its BM25 weight without idf against a reference field length, so
-weight x impact x drift bounds its share of a score. A sample of the best postings gives a
-score the k-th result must reach; each term's postings below the impact that could still
-reach it are left out; the rest are scored exactly, by the same statement as the exhaustive
-path. When the bounds prove nothing, the exhaustive path runs. See var/docs/search.md.
+Queries are ranked in process (ranking.py): each process keeps a copy of the index tables it
+has read as numpy arrays and scores them there, and drops a language's copy when that
+language's generation token (SearchStats) changes, so a query ranks the same on SQLite and
+PostgreSQL and in every process. The SQL statement that ranked before stays as the reference
+path (search(..., reference=True)): tests and the benchmark compare both.
 """
 
 from __future__ import annotations
@@ -35,6 +34,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from supportal.helpcenter import ranking
 from supportal.helpcenter.models import (
     Article,
     ArticleTranslation,
@@ -42,6 +42,7 @@ from supportal.helpcenter.models import (
     SearchPosting,
     SearchStats,
     SearchTerm,
+    new_generation,
     visibilities_for,
 )
 from supportal.lib import textanalysis
@@ -57,22 +58,6 @@ BATCH_SIZE = 5000
 INDEXED_KINDS = (Article.Kind.ARTICLE, Article.Kind.ANNOUNCEMENT)
 # Totals are counted up to this many results; past it the page says "more than 1,000".
 TOTAL_CAP = 1000
-# Pruning: up to this many results (offset + limit) ...
-PRUNE_MAX_K = 200
-# ... from a sample of this many best postings per list (times k, at least the minimum) ...
-SAMPLE_PER_RESULT = 8
-SAMPLE_MIN = 64
-SAMPLE_LISTS = 4
-# ... and at most this many candidates to score; more, and the exhaustive path is as cheap.
-MAX_CANDIDATES = 4000
-# Candidates are narrowed list by list until this few are left (then scored exactly).
-REFINED_ENOUGH = 64
-# Below this many matching documents (summed over the query's terms) everything is scored:
-# that is as fast, and a small help center always takes the one path.
-PRUNE_MIN_DOCUMENTS = 2000
-# The reference field length is reset (all impacts of the language recomputed) when the
-# average drifts out of this factor: the bounds stay valid, only looser, in between.
-REFERENCE_DRIFT = 1.25
 
 
 @dataclass
@@ -87,7 +72,6 @@ class Results:
     query: str
     total: int  # exact up to TOTAL_CAP; TOTAL_CAP + 1 means "more than TOTAL_CAP"
     hits: list[Hit] = field(default_factory=list)
-    pruned: bool = False  # scored only the candidates the bounds left (for the benchmark)
 
     @property
     def more(self) -> bool:
@@ -138,63 +122,61 @@ def build_rows(translation: ArticleTranslation) -> tuple[SearchDocument, list[Po
     return document, postings
 
 
-def impact(field_code: str, frequency: int, length: int, reference: float) -> float:
-    """BM25's term-frequency part, boosted, against a reference average length (no idf)."""
-    boost = TITLE_BOOST if field_code == "t" else 1.0
-    return boost * frequency * (K1 + 1) / (frequency + K1 * (1 - B + B * length / reference))
-
-
 def _table(model: type) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _insert_postings(rows: list[tuple[int, str, str, str, int, float]]) -> None:
-    """Plain multi-row INSERTs: building a model instance per posting was most of the cost."""
-    sql = (
-        f"INSERT INTO {_table(SearchPosting)} "  # noqa: S608
-        "(document_id, locale, term, field, frequency, impact) VALUES "
-    )
+def _insert_postings(rows: list[PostingRow]) -> None:
+    """Plain multi-row INSERTs (COPY on PostgreSQL): building a model instance per posting was
+    most of the cost, and binding parameters in Python most of the rest on PostgreSQL."""
+    columns = "(document_id, locale, term, field, frequency)"
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {_table(SearchPosting)} {columns} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        sql = f"INSERT INTO {_table(SearchPosting)} {columns} VALUES "  # noqa: S608
         for start in range(0, len(rows), 500):
             chunk = rows[start : start + 500]
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
             cursor.execute(sql + values, [value for row in chunk for value in row])
 
 
 def _locked_stats(locales: Iterable[str]) -> dict[str, SearchStats]:
     """The statistics rows of these languages, locked until the transaction ends: writers of
-    one language take turns, so counts and reference lengths stay consistent."""
+    one language take turns, so counts stay consistent. Each gets a new generation token, so
+    every process drops its in-memory copy of the language once this commits."""
     wanted = sorted(set(locales))
     SearchStats.objects.bulk_create(
         [SearchStats(locale=locale) for locale in wanted], ignore_conflicts=True
     )
     rows = SearchStats.objects.select_for_update().filter(locale__in=wanted).order_by("locale")
-    return {row.locale: row for row in rows}
+    found = {row.locale: row for row in rows}
+    for row in found.values():
+        row.generation = new_generation()
+        row.save(update_fields=["generation"])
+    return found
 
 
-def _update_terms(rows: dict[tuple[str, str], list[float]]) -> None:
-    """Adds to the per-term statistics: (locale, term) -> [documents, title documents,
-    title impact, body impact]; counts are added, impact bounds only ever raised."""
+def _update_terms(rows: dict[tuple[str, str], list[int]]) -> None:
+    """Adds to the per-term statistics: (locale, term) -> [documents, title documents]."""
     table = _table(SearchTerm)
     sql = (
-        f"INSERT INTO {table} (locale, term, documents, title_documents, title_impact, "  # noqa: S608
-        "body_impact) VALUES {values} ON CONFLICT (locale, term) DO UPDATE SET "
+        f"INSERT INTO {table} (locale, term, documents, title_documents) "  # noqa: S608
+        "VALUES {values} ON CONFLICT (locale, term) DO UPDATE SET "
         f"documents = {table}.documents + excluded.documents, "
-        f"title_documents = {table}.title_documents + excluded.title_documents, "
-        f"title_impact = CASE WHEN excluded.title_impact > {table}.title_impact "
-        f"THEN excluded.title_impact ELSE {table}.title_impact END, "
-        f"body_impact = CASE WHEN excluded.body_impact > {table}.body_impact "
-        f"THEN excluded.body_impact ELSE {table}.body_impact END"
+        f"title_documents = {table}.title_documents + excluded.title_documents"
     )
     items = sorted(rows.items())
     with connection.cursor() as cursor:
         for start in range(0, len(items), 500):
             chunk = items[start : start + 500]
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
+            values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
             params = [
                 value
-                for (locale, term), (documents, titles, title, body) in chunk
-                for value in (locale, term, int(documents), int(titles), title, body)
+                for (locale, term), (documents, titles) in chunk
+                for value in (locale, term, int(documents), int(titles))
             ]
             cursor.execute(sql.format(values=values), params)
 
@@ -252,81 +234,19 @@ def _add(documents: list[SearchDocument], postings: list[PostingRow]) -> None:
         row.title_total += document.title_length
         row.body_total += document.body_length
     for row in stats.values():
-        if not row.title_reference:
-            row.title_reference = max(row.title_total / max(row.documents, 1), 1.0)
-            row.body_reference = max(row.body_total / max(row.documents, 1), 1.0)
-        row.save()
-    by_id = {document.translation_id: document for document in documents}
-    rows = []
-    terms: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0])
+        row.save(update_fields=["documents", "title_total", "body_total"])
+    terms: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     seen: set[tuple[int, str]] = set()
-    for document_id, locale, term, field_code, frequency in postings:
-        document, row = by_id[document_id], stats[locale]
-        if field_code == "t":
-            value = impact("t", frequency, document.title_length, row.title_reference)
-        else:
-            value = impact("b", frequency, document.body_length, row.body_reference)
-        rows.append((document_id, locale, term, field_code, frequency, value))
+    for document_id, locale, term, field_code, _frequency in postings:
         entry = terms[(locale, term)]
         if (document_id, term) not in seen:
             seen.add((document_id, term))
             entry[0] += 1
         if field_code == "t":
             entry[1] += 1
-            entry[2] = max(entry[2], value)
-        else:
-            entry[3] = max(entry[3], value)
     SearchDocument.objects.bulk_create(documents, batch_size=BATCH_SIZE)
-    _insert_postings(rows)
+    _insert_postings(postings)
     _update_terms(terms)
-    for row in stats.values():
-        _check_reference(row)
-
-
-def _check_reference(row: SearchStats) -> None:
-    """Recomputes a language's impacts when its average field lengths have drifted too far
-    from the reference they were computed with (rare once a help center has some articles)."""
-    if not row.documents:
-        return
-    title = max(row.title_total / row.documents, 1.0)
-    body = max(row.body_total / row.documents, 1.0)
-    drifted = any(
-        not 1 / REFERENCE_DRIFT <= average / reference <= REFERENCE_DRIFT
-        for average, reference in ((title, row.title_reference), (body, row.body_reference))
-    )
-    if drifted:
-        rereference(row, title, body)
-
-
-def rereference(row: SearchStats, title: float, body: float) -> None:
-    """Sets a language's reference lengths and recomputes its impacts and impact bounds."""
-    row.title_reference, row.body_reference = title, body
-    row.save(update_fields=["title_reference", "body_reference"])
-    postings, documents, terms = _table(SearchPosting), _table(SearchDocument), _table(SearchTerm)
-    length = (
-        f"(SELECT CASE {postings}.field WHEN 't' THEN d.title_length ELSE d.body_length END "  # noqa: S608
-        f"FROM {documents} d WHERE d.translation_id = {postings}.document_id)"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {postings} SET impact = "  # noqa: S608
-            f"(CASE field WHEN 't' THEN CAST(%s AS DOUBLE PRECISION) ELSE 1.0 END) "
-            f"* frequency * CAST(%s AS DOUBLE PRECISION) / (frequency "
-            f"+ CAST(%s AS DOUBLE PRECISION) * (CAST(%s AS DOUBLE PRECISION) "
-            f"+ CAST(%s AS DOUBLE PRECISION) * {length} "
-            f"/ (CASE field WHEN 't' THEN CAST(%s AS DOUBLE PRECISION) "
-            f"ELSE CAST(%s AS DOUBLE PRECISION) END))) WHERE locale = %s",
-            [TITLE_BOOST, K1 + 1, K1, 1 - B, B, title, body, row.locale],
-        )
-        bound = (
-            f"COALESCE((SELECT MAX(p.impact) FROM {postings} p WHERE p.locale = {terms}.locale "  # noqa: S608
-            f"AND p.term = {terms}.term AND p.field = %s), 0)"
-        )
-        cursor.execute(
-            f"UPDATE {terms} SET title_impact = {bound}, body_impact = {bound} "  # noqa: S608
-            "WHERE locale = %s",
-            ["t", "b", row.locale],
-        )
 
 
 _deferred = threading.local()
@@ -475,35 +395,20 @@ def _prefix_terms(query: str, locale: str) -> list[str]:
 
 
 @dataclass
-class _List:
-    """The postings of one query term in one field, with what bounds their scores."""
-
-    term: str
-    field: str
-    unit: float  # weight x drift: a posting adds at most unit x impact to a score
-    top: float  # the highest impact in the list (an upper bound)
-
-    @property
-    def bound(self) -> float:
-        return self.unit * self.top
-
-
-@dataclass
 class _Plan:
-    weights: dict[str, float]
-    lists: list[_List]
-    documents: int  # the query terms' document frequencies, summed
+    weights: dict[str, float]  # query term -> count x idf
     avg_title: float
     avg_body: float
+    generation: str
 
 
 def _plan(terms: Counter[str], locale: str) -> _Plan | None:
-    """Term weights and list bounds from the index statistics (two small reads)."""
+    """Term weights and average lengths from the index statistics (two small reads)."""
     # Plain SQL: these two reads run on every keystroke of the suggestion box.
     names = sorted(terms)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT documents, title_total, body_total, title_reference, body_reference "  # noqa: S608
+            "SELECT documents, title_total, body_total, generation "  # noqa: S608
             f"FROM {_table(SearchStats)} WHERE locale = %s AND documents > 0",
             [locale],
         )
@@ -511,32 +416,22 @@ def _plan(terms: Counter[str], locale: str) -> _Plan | None:
         if stats is None:
             return None
         cursor.execute(
-            "SELECT term, documents, title_impact, body_impact "  # noqa: S608
-            f"FROM {_table(SearchTerm)} WHERE locale = %s AND term IN "
-            f"({', '.join(['%s'] * len(names))}) AND documents > 0 ORDER BY term",
+            f"SELECT term, documents FROM {_table(SearchTerm)} "  # noqa: S608
+            f"WHERE locale = %s AND term IN ({', '.join(['%s'] * len(names))}) "
+            "AND documents > 0",
             [locale, *names],
         )
         rows = cursor.fetchall()
-    total_docs, title_total, body_total, title_reference, body_reference = stats
-    avg_title = max(title_total / total_docs, 1.0)
-    avg_body = max(body_total / total_docs, 1.0)
-    # A posting's impact was computed against the reference length; with a longer average
-    # now, its real share can be up to average / reference times larger (never more).
-    drift = {
-        "t": max(1.0, avg_title / title_reference) if title_reference else math.inf,
-        "b": max(1.0, avg_body / body_reference) if body_reference else math.inf,
+    total_docs, title_total, body_total, generation = stats
+    weights = {
+        term: terms[term] * math.log(1 + (total_docs - df + 0.5) / (df + 0.5)) for term, df in rows
     }
-    weights: dict[str, float] = {}
-    lists: list[_List] = []
-    documents = 0
-    for term, df, title_impact, body_impact in rows:
-        weight = terms[term] * math.log(1 + (total_docs - df + 0.5) / (df + 0.5))
-        weights[term] = weight
-        documents += df
-        for field_code, top in (("t", title_impact), ("b", body_impact)):
-            if top > 0:
-                lists.append(_List(term, field_code, weight * drift[field_code], top))
-    return _Plan(weights, lists, documents, avg_title=avg_title, avg_body=avg_body)
+    return _Plan(
+        weights,
+        avg_title=max(title_total / total_docs, 1.0),
+        avg_body=max(body_total / total_docs, 1.0),
+        generation=generation,
+    )
 
 
 def search(
@@ -548,13 +443,14 @@ def search(
     offset: int = 0,
     limit: int = 10,
     prefix: bool = False,
-    prune: bool = True,
+    reference: bool = False,
 ) -> Results:
     """Published, visible translations in `locale` matching `query`, best first.
 
     Never raises on odd input: the query is cut to MAX_QUERY_LENGTH characters and searched as
     plain text (quotes, stars, colons and parentheses are not syntax). The total is exact up
-    to TOTAL_CAP (see Results). prune=False scores every match (the reference path).
+    to TOTAL_CAP (see Results). reference=True ranks with the SQL statement instead of in
+    process (the same ranking; tests and the benchmark compare the two).
     """
     query = (query or "")[:MAX_QUERY_LENGTH]
     terms = _query_terms(query)
@@ -570,20 +466,25 @@ def search(
     scope = _Scope(locale, [str(v) for v in visibilities_for(user)], category_id)
     # Results go as far as the total is counted (the pages too).
     wanted = min(offset + limit, TOTAL_CAP)
-    if offset >= wanted:
-        return Results(query=query, total=_count_capped(plan, scope))
-    rows = None
-    if prune and wanted <= PRUNE_MAX_K and plan.documents >= PRUNE_MIN_DOCUMENTS:
-        rows = _pruned_rows(plan, scope, wanted)
-    pruned = rows is not None
-    if rows is None:
-        rows = _ranked_rows(plan, scope, limit=wanted)
-        total = min(rows[0][2], TOTAL_CAP + 1) if rows else 0
+    if reference:
+        ranked = _ranked_rows(plan, scope, limit=max(wanted, 1))
+        total = min(ranked[0][2], TOTAL_CAP + 1) if ranked else 0
+        rows = [(pk, score) for pk, score, _total in ranked[:wanted]]
     else:
-        total = _count_capped(plan, scope)
+        rows, count = ranking.rank(
+            locale=locale,
+            generation=plan.generation,
+            weights=plan.weights,
+            averages={"t": plan.avg_title, "b": plan.avg_body},
+            visibilities=scope.visibilities,
+            category_id=category_id,
+            wanted=wanted,
+            constants={"k1": K1, "b": B, "title_boost": TITLE_BOOST},
+        )
+        total = min(count, TOTAL_CAP + 1)
     rows = rows[offset:]
     if not rows:
-        return Results(query=query, total=total, pruned=pruned)
+        return Results(query=query, total=total)
     translations = ArticleTranslation.objects.select_related(
         "article__section", "search_doc"
     ).in_bulk([row[0] for row in rows])
@@ -594,11 +495,11 @@ def search(
             score=float(score),
             snippet_html=marker.snippet(_snippet_text(translations[pk])),
         )
-        for pk, score, _total in rows
+        for pk, score in rows
         # Belt and braces: the index follows every save, but never show a draft.
         if pk in translations and translations[pk].status == ArticleTranslation.Status.PUBLISHED
     ]
-    return Results(query=query, total=total, hits=hits, pruned=pruned)
+    return Results(query=query, total=total, hits=hits)
 
 
 def _snippet_text(translation: ArticleTranslation) -> str:
@@ -643,166 +544,20 @@ class _Scope:
         return sql, params
 
 
-# Scores are compared after rounding to 6 decimals (see _ranked_rows): a document left out
-# must score below the k-th by more than that, and more than floating-point noise.
-_SLACK = 2e-6
-
-
-def _pruned_rows(plan: _Plan, scope: _Scope, wanted: int) -> list[tuple[int, float, int]] | None:
-    """The first `wanted` results, scoring only documents that can be among them; None when
-    the bounds cannot prove it with few enough candidates (the caller scores everything).
-
-    1. The best postings of the strongest lists, scored exactly: their `wanted`-th score is a
-       floor the last result must reach.
-    2. MaxScore: the weakest lists whose bounds together stay under the floor cannot lift a
-       document to it on their own; the rest share what remains of the floor as per-list
-       impact thresholds. A document below every threshold scores under the floor.
-    3. The documents at or over a threshold (and the sample) are scored exactly.
-    """
-    strongest = sorted(plan.lists, key=lambda item: item.bound, reverse=True)[:SAMPLE_LISTS]
-    per_list = max(SAMPLE_MIN, SAMPLE_PER_RESULT * wanted)
-    sample = _best_documents(scope.locale, strongest, per_list)
-    sample |= _best_together(scope.locale, plan, per_list)
-    if len(sample) < wanted:
-        return None  # few matches: the exhaustive path is cheap
-    scored = _ranked_rows(plan, scope, limit=wanted, candidates=sample)
-    if len(scored) < wanted:
-        return None
-    floor = scored[-1][1] * (1 - 1e-9) - _SLACK
-    ascending = sorted(plan.lists, key=lambda item: item.bound)
-    spent = 0.0
-    essential = ascending
-    for position, item in enumerate(ascending):
-        if spent + item.bound > floor:
-            essential = ascending[position:]
-            break
-        spent += item.bound
-    else:
-        essential = []
-    remaining = floor - spent
-    strength = sum(item.bound for item in essential)
-    thresholds = [
-        (item, item.top * remaining / strength if remaining > 0 else 0.0) for item in essential
-    ]
-    candidates = _documents_over(scope.locale, thresholds, MAX_CANDIDATES)
-    if candidates is None:
-        return None
-    candidates = _refined(scope.locale, plan, candidates, floor)
-    candidates.update(row[0] for row in scored)
-    if len(candidates) == len(scored):
-        return scored
-    return _ranked_rows(plan, scope, limit=wanted, candidates=candidates)
-
-
-def _refined(locale: str, plan: _Plan, candidates: set[int], floor: float) -> set[int]:
-    """Drops candidates that cannot reach the floor, list by list (strongest first): what a
-    candidate can score is what its postings read so far allow plus the bounds of the lists
-    not read yet. Each step is one probe per remaining candidate, where exact scoring costs
-    one per candidate and term."""
-    table = _table(SearchPosting)
-    lists = sorted(plan.lists, key=lambda item: item.bound, reverse=True)
-    unread = sum(item.bound for item in lists)
-    known: dict[int, float] = dict.fromkeys(candidates, 0.0)
-    with connection.cursor() as cursor:
-        for item in lists:
-            if len(known) <= REFINED_ENOUGH:
-                break
-            unread -= item.bound
-            ids = sorted(known)
-            cursor.execute(
-                f"SELECT document_id, impact FROM {table} "  # noqa: S608
-                "WHERE locale = %s AND term = %s AND document_id IN "
-                f"({', '.join(['%s'] * len(ids))}) AND field = %s",
-                [locale, item.term, *ids, item.field],
-            )
-            for document_id, value in cursor.fetchall():
-                known[document_id] += item.unit * value
-            known = {
-                document_id: value
-                for document_id, value in known.items()
-                if value + unread * (1 + 1e-9) + _SLACK >= floor
-            }
-    return set(known)
-
-
-def _best_documents(locale: str, lists: list[_List], per_list: int) -> set[int]:
-    """The documents of the highest-impact postings of each list (one statement)."""
-    table = _table(SearchPosting)
-    parts, params = [], []
-    for n, item in enumerate(lists):
-        parts.append(
-            f"SELECT document_id FROM (SELECT document_id FROM {table} "  # noqa: S608
-            "WHERE locale = %s AND term = %s AND field = %s "
-            f"ORDER BY impact DESC, document_id LIMIT %s) s{n}"
-        )
-        params += [locale, item.term, item.field, per_list]
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
-        return {int(row[0]) for row in cursor.fetchall()}
-
-
-def _best_together(locale: str, plan: _Plan, most: int) -> set[int]:
-    """The best title postings of the strongest term in documents that also have the second
-    strongest: the strongest lists alone often start with documents lacking the other word."""
-    titles = sorted(
-        (item for item in plan.lists if item.field == "t"), key=lambda item: -item.bound
-    )
-    if len(titles) < 2:
-        return set()
-    table = _table(SearchPosting)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT a.document_id FROM {table} a JOIN {table} b "  # noqa: S608
-            "ON b.locale = a.locale AND b.term = %s AND b.document_id = a.document_id "
-            "WHERE a.locale = %s AND a.term = %s AND a.field = 't' "
-            "ORDER BY a.impact DESC, a.document_id LIMIT %s",
-            [titles[1].term, locale, titles[0].term, most],
-        )
-        return {int(row[0]) for row in cursor.fetchall()}
-
-
-def _documents_over(
-    locale: str, thresholds: list[tuple[_List, float]], most: int
-) -> set[int] | None:
-    """The documents with a posting at or over its list's impact threshold; None when there
-    are more than `most`."""
-    wanted = [(item, threshold) for item, threshold in thresholds if threshold <= item.top]
-    if not wanted:
-        return set()
-    table = _table(SearchPosting)
-    parts, params = [], []
-    for n, (item, threshold) in enumerate(wanted):
-        parts.append(
-            f"SELECT document_id FROM (SELECT document_id FROM {table} "  # noqa: S608
-            "WHERE locale = %s AND term = %s AND field = %s "
-            f"AND impact >= CAST(%s AS DOUBLE PRECISION) LIMIT %s) s{n}"
-        )
-        params += [locale, item.term, item.field, threshold, most + 1]
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
-        found = {int(row[0]) for row in cursor.fetchall()}
-    return found if len(found) <= most else None
-
-
 def _ranked_rows(
     plan: _Plan,
     scope: _Scope,
     *,
     limit: int,
-    candidates: Iterable[int] | None = None,
 ) -> list[tuple[int, float, int]]:
-    """(document, score, total) of the best `limit` visible matches, among `candidates` only
-    when given. The one scoring statement of both paths, so both rank alike."""
+    """(document, score, total) of the best `limit` visible matches: the reference ranking
+    (ranking.py computes the same in process)."""
     postings, documents = _table(SearchPosting), _table(SearchDocument)
     terms = sorted(plan.weights)
     idf_case = " ".join("WHEN %s THEN CAST(%s AS DOUBLE PRECISION)" for _ in terms)
     idf_params: list[object] = [value for term in terms for value in (term, plan.weights[term])]
     filter_sql, filter_params = scope.sql()
     term_marks = ", ".join(["%s"] * len(terms))
-    candidate_sql, candidate_params = "", []
-    if candidates is not None:
-        candidate_params = sorted(candidates)
-        candidate_sql = f" AND p.document_id IN ({', '.join(['%s'] * len(candidate_params))})"
     # BM25 per field, summed; the title field is boosted. All arithmetic in floating point.
     # Only placeholders and our own table names are formatted in; every value is a parameter.
     # Scores are rounded before ordering so that the last bits of a floating-point sum (which
@@ -821,7 +576,7 @@ def _ranked_rows(
                         END)))
             ) AS score
             FROM {postings} p JOIN {documents} d ON d.translation_id = p.document_id
-            WHERE p.locale = %s AND p.term IN ({term_marks}){candidate_sql}{filter_sql}
+            WHERE p.locale = %s AND p.term IN ({term_marks}){filter_sql}
             GROUP BY d.translation_id
         ) ranked
         ORDER BY ROUND(CAST(score AS NUMERIC), 6) DESC, translation_id ASC
@@ -838,49 +593,12 @@ def _ranked_rows(
         plan.avg_body,
         scope.locale,
         *terms,
-        *candidate_params,
         *filter_params,
         limit,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [(int(pk), float(score), int(total)) for pk, score, total in cursor.fetchall()]
-
-
-def _count_capped(plan: _Plan, scope: _Scope) -> int:
-    """How many visible documents match, counted up to TOTAL_CAP + 1 (which means more).
-
-    Term by term, most common first, each read stopping after enough rows (a document has at
-    most two postings of a term, title and body, so 2 x (cap + 1) rows hold cap + 1 of them);
-    only when no term reaches the cap are the terms' documents counted together.
-    """
-    postings, documents = _table(SearchPosting), _table(SearchDocument)
-    filter_sql, filter_params = scope.sql()
-    matching = (
-        f"FROM {postings} p JOIN {documents} d ON d.translation_id = p.document_id "
-        f"WHERE p.locale = %s AND p.term {{terms}}{filter_sql}"
-    )
-    ordered = sorted(plan.weights, key=lambda term: (plan.weights[term], term))
-    count = 0
-    with connection.cursor() as cursor:
-        for term in ordered:
-            cursor.execute(
-                "SELECT COUNT(DISTINCT x.document_id) FROM "  # noqa: S608
-                f"(SELECT p.document_id {matching.format(terms='= %s')} LIMIT %s) x",
-                [scope.locale, term, *filter_params, 2 * (TOTAL_CAP + 1)],
-            )
-            count = int(cursor.fetchone()[0])
-            if count > TOTAL_CAP:
-                return TOTAL_CAP + 1
-        if len(ordered) == 1:
-            return count
-        # No term alone matches more than the cap: their union is cheap to count exactly.
-        marks = ", ".join(["%s"] * len(ordered))
-        cursor.execute(
-            f"SELECT COUNT(DISTINCT p.document_id) {matching.format(terms=f'IN ({marks})')}",
-            [scope.locale, *ordered, *filter_params],
-        )
-        return min(int(cursor.fetchone()[0]), TOTAL_CAP + 1)
 
 
 # --- Snippets ------------------------------------------------------------------------------------

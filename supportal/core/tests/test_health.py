@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 import pytest
 from django.test import Client
 
@@ -10,6 +13,20 @@ class HealthTests:
         response = client.get("/healthz")
         assert response.status_code == 200
         assert response.json() == {"status": "ok"}
+        assert response["Cache-Control"] == "no-store"
+
+    def test_healthz_is_answered_before_sessions_logs_and_queries(
+        self, client: Client, django_assert_num_queries: Callable, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        with caplog.at_level(logging.INFO, logger="supportal.request"):
+            with django_assert_num_queries(0):
+                response = client.get("/healthz")
+            assert client.head("/healthz").status_code == 200
+        assert "Set-Cookie" not in response and "X-Request-ID" not in response
+        assert not [record for record in caplog.records if "/healthz" in record.getMessage()]
+        with caplog.at_level(logging.INFO, logger="supportal.request"):
+            client.get("/readyz")
+        assert [record for record in caplog.records if "/readyz" in record.getMessage()]
 
     def test_it_is_ready_when_database_cache_and_queue_answer(self, client: Client) -> None:
         response = client.get("/readyz")

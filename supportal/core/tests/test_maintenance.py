@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -113,12 +112,8 @@ class MaintenanceModeTests:
         assert response.status_code == 200
         assert "Retry-After" not in response
 
-    def test_it_reads_the_switch_without_a_query_per_request(
-        self, client: Client, django_assert_num_queries: Callable
-    ) -> None:
-        client.get("/healthz")  # this process's copy is built on the first read
-        with django_assert_num_queries(0):
-            assert client.get("/healthz").status_code == 200
+    def test_it_reads_the_switch_without_a_query_per_request(self, client: Client) -> None:
+        client.get("/en/help/")  # this process's copy is built on the first read
         with CaptureQueriesContext(connection) as queries:
             assert client.get("/en/help/").status_code == 503
         # The page's shell may read what it always reads; the switch itself costs nothing.

@@ -131,4 +131,4 @@ class SettingsTests:
         example = (ROOT / ".env.example").read_text()
         documented = set(re.findall(r"^#?\s*([A-Z0-9_]+)=", example, flags=re.M))
         assert read - documented == set(), "missing from .env.example"
-        assert documented - read - {"HOST", "PORT", "WEB_WORKERS", "FORWARDED_ALLOW_IPS"} == set()
+        assert documented - read - {"HOST", "PORT", "WEB_WORKERS"} == set()

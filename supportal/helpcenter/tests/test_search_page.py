@@ -147,6 +147,11 @@ class SearchPageTests:
             client.get(url("search"), {"q": "printer"})
         for n in range(9):
             make_article(section, f"Printer guide {n}")
+        # The first query after a publish reloads the in-process index (three reads, whatever
+        # the number of articles); the next is the page as it usually is.
+        with CaptureQueriesContext(connection) as reload:
+            client.get(url("search"), {"q": "printer"})
+        assert len(reload) == len(few) + 3
         with CaptureQueriesContext(connection) as many:
             html = client.get(url("search"), {"q": "printer"}).content.decode()
         assert len(result_links(html)) == 10

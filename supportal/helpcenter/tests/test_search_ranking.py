@@ -1,4 +1,5 @@
-"""The pruned search path against exhaustive BM25, and the statistics it relies on."""
+"""The in-process ranking against BM25 from the raw rows and against the SQL reference path,
+its cache through writes, and the statistics it relies on."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from collections import defaultdict
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
-from django.db.models import Avg, Count, Max, Q, Sum
+from django.db.models import Avg, Count, Q, Sum
+from django.utils import timezone
 
-from supportal.helpcenter import search
+from supportal.helpcenter import ranking, search
 from supportal.helpcenter.models import (
     Article,
     SearchDocument,
@@ -84,10 +86,6 @@ def assert_statistics_match_the_index() -> None:
         }
         rows = SearchTerm.objects.filter(locale=locale)
         assert {row.term: (row.documents, row.title_documents) for row in rows} == expected
-        bounds = {(row.term, "t"): row.title_impact for row in rows}
-        bounds.update({(row.term, "b"): row.body_impact for row in rows})
-        for row in postings.values("term", "field").annotate(top=Max("impact")):
-            assert row["top"] <= bounds[(row["term"], row["field"])] + 1e-12
 
 
 @pytest.fixture
@@ -103,33 +101,24 @@ def corpus(personas: Personas) -> list[int]:
     return sorted({a.section.category_id for a in Article.objects.exclude(section=None)})
 
 
-@pytest.fixture
-def eager_pruning(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Prunes at any size, from a small sample: the bounds have to do the work."""
-    monkeypatch.setattr(search, "PRUNE_MIN_DOCUMENTS", 0)
-    monkeypatch.setattr(search, "SAMPLE_MIN", 4)
-    monkeypatch.setattr(search, "SAMPLE_PER_RESULT", 1)
-
-
-class PrunedSearchTests:
-    def test_it_ranks_exactly_like_exhaustive_bm25_with_ties_and_filters(
-        self, corpus: list[int], personas: Personas, eager_pruning: None
+class RankingTests:
+    def test_it_ranks_exactly_like_bm25_and_the_sql_path_with_ties_and_filters(
+        self, corpus: list[int], personas: Personas
     ) -> None:
-        pruned = 0
         for locale, queries in QUERIES.items():
             for query in queries:
                 for user in (VISITOR, personas.agent):
                     for category_id in (None, corpus[1]):
                         expected = exhaustive(query, locale, user, category_id)
                         for offset, limit in ((0, 10), (4, 4)):
-                            results = search.search(
-                                query,
-                                locale=locale,
-                                user=user,
-                                category_id=category_id,
-                                offset=offset,
-                                limit=limit,
-                            )
+                            asked = {
+                                "locale": locale,
+                                "user": user,
+                                "category_id": category_id,
+                                "offset": offset,
+                                "limit": limit,
+                            }
+                            results = search.search(query, **asked)
                             got = [hit.translation.pk for hit in results.hits]
                             hidden = SearchDocument.objects.filter(pk__in=got).exclude(
                                 visibility__in=[str(v) for v in visibilities_for(user)]
@@ -141,11 +130,12 @@ class PrunedSearchTests:
                             wanted = [score for _pk, score in expected[offset : offset + limit]]
                             assert scores == pytest.approx(wanted, rel=1e-9)
                             assert results.total == min(len(expected), search.TOTAL_CAP + 1)
-                            pruned += results.pruned
-        assert pruned >= 16  # the bounds proved most first pages without scoring everything
+                            in_sql = search.search(query, **asked, reference=True)
+                            assert [hit.translation.pk for hit in in_sql.hits] == got
+                            assert in_sql.total == results.total
 
     def test_it_counts_totals_only_up_to_the_cap(
-        self, corpus: list[int], monkeypatch: pytest.MonkeyPatch, eager_pruning: None
+        self, corpus: list[int], monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setattr(search, "TOTAL_CAP", 20)
         everything = len(exhaustive("password", "en", VISITOR))
@@ -170,6 +160,51 @@ class PrunedSearchTests:
         SearchTerm.objects.all().delete()
         search.reindex_all()
         assert_statistics_match_the_index()
+
+
+class CacheTests:
+    """Each process keeps the index in memory; every write must reach the next query."""
+
+    def titles(self, query: str, user: object = VISITOR) -> list[str]:
+        return [hit.translation.title for hit in search.search(query, locale="en", user=user).hits]
+
+    def test_a_publish_an_edit_and_an_unpublish_show_at_the_next_query(
+        self, personas: Personas
+    ) -> None:
+        first = make_article(None, "Printer setup", "Connect the printer.")
+        assert self.titles("printer") == ["Printer setup"]
+        second = make_article(None, "Printer paper jams", "Printer printer printer.")
+        assert sorted(self.titles("printer")) == ["Printer paper jams", "Printer setup"]
+        save(first, "Scanner setup", "Connect the scanner.")
+        assert self.titles("printer") == ["Printer paper jams"]
+        assert self.titles("scanner") == ["Scanner setup"]
+        second.visibility = Visibility.AGENTS
+        second.save()
+        search.index_translation(second.translations.get(locale="en"))
+        assert self.titles("printer") == []
+        assert self.titles("printer", personas.agent) == ["Printer paper jams"]
+        search.unindex_article(second.pk)
+        assert self.titles("printer", personas.agent) == []
+
+    def test_a_scheduled_article_appears_when_its_time_comes(self) -> None:
+        make_article(None, "Holiday hours", "Closed.", publish_at=hours(1))
+        make_article(None, "Holiday hours ended", "Open.", unpublish_at=hours(1))
+        assert self.titles("holiday") == ["Holiday hours ended"]
+        later = hours(2)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(timezone, "now", lambda: later)
+            assert self.titles("holiday") == ["Holiday hours"]
+
+    def test_a_small_memory_budget_gives_the_same_results(
+        self, corpus: list[int], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        expected = [pk for pk, _score in exhaustive("password reset", "en", VISITOR)[:10]]
+        monkeypatch.setattr(ranking, "MAX_CACHED_POSTINGS", 5)
+        ranking.clear()
+        for _ in range(2):
+            results = search.search("password reset", locale="en", user=VISITOR)
+            assert [hit.translation.pk for hit in results.hits] == expected
+        assert ranking._cached_postings <= 5
 
 
 class SuggestionStatisticsTests:
