@@ -86,7 +86,8 @@ def _flood_refusal(request: HttpRequest, seconds: int) -> HttpResponse:
     body = (
         f'<!doctype html><html lang="{escape(html_language)}"><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><h1>{escape(title)}</h1><p>{escape(wait)}</p></html>"
+        f"<title>{escape(title)}</title><body><main><h1>{escape(title)}</h1>"
+        f"<p>{escape(wait)}</p></main></body></html>"
     )
     response = HttpResponse(body, status=429, content_type="text/html; charset=utf-8")
     response["Retry-After"] = str(seconds)
