@@ -360,7 +360,13 @@ if REDIS_URL:
 else:
     CACHES = {
         # Page fragments may live per process; anything another process needs goes to "shared".
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # The anonymous page cache lives here too: Django's default of 300 entries kept about
+        # 150 pages, so a help center of 800 articles in four languages missed on every view
+        # under the load test (docs/capacity.md). Entries are gzip bodies of a few KB.
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        },
         "shared": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "supportal_cache",
