@@ -11,10 +11,13 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import Resolver404, resolve
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject, empty
+from django.utils.html import escape
+from django.utils.translation import gettext
 
 from supportal.core.logging import QueryCounter, request_id_var
+from supportal.core.ratelimit import LocalBudget, client_address, rate, wait_in_words
 from supportal.monitoring.metrics import observe_request
 
 logger = logging.getLogger("supportal.request")
@@ -23,22 +26,25 @@ GetResponse = Callable[[HttpRequest], HttpResponse]
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-class HealthCheckMiddleware:
-    """GET /healthz ("the process answers") before anything else: load balancers poll it
-    every few seconds on every process, so it is neither logged nor counted for /metrics and
-    costs what a minimal Django view costs. Other methods go on to the view (405 there)."""
+def _static_prefix() -> str:
+    """STATIC_URL as a path prefix ("/static/"), for the middlewares that treat it apart."""
+    return "/" + (settings.STATIC_URL or "/static/").lstrip("/")
 
-    body = b'{"status": "ok"}'
+
+class HealthCheckMiddleware:
+    """/healthz ("the process answers") by its view, before anything else: load balancers
+    poll it every few seconds on every process, so it is neither logged nor counted for
+    /metrics and costs what a minimal Django view costs."""
 
     def __init__(self, get_response: GetResponse) -> None:
+        from supportal.core.views import healthz  # the views need the apps loaded
+
         self.get_response = get_response
+        self.healthz = healthz
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path_info == "/healthz" and request.method in ("GET", "HEAD"):
-            response = HttpResponse(self.body, content_type="application/json")
-            response["Cache-Control"] = "no-store"
-            response["X-Content-Type-Options"] = "nosniff"
-            return response
+        if request.path_info == "/healthz":
+            return self.healthz(request)
         return self.get_response(request)
 
 
@@ -51,16 +57,12 @@ class FloodGuardMiddleware:
     does the same job before a worker is taken (docs/deployment.md)."""
 
     def __init__(self, get_response: GetResponse) -> None:
-        from supportal.core.ratelimit import LocalBudget, rate
-
         self.get_response = get_response
         budget = rate("requests")
         self.budget = LocalBudget(budget.limit, budget.window)
-        self.static_url = "/" + (settings.STATIC_URL or "/static/").lstrip("/")
+        self.static_url = _static_prefix()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from supportal.core.ratelimit import client_address
-
         if request.path_info.startswith(self.static_url):
             return self.get_response(request)
         seconds = self.budget.take(client_address(request), time.monotonic())
@@ -72,12 +74,6 @@ class FloodGuardMiddleware:
 
 def _flood_refusal(request: HttpRequest, seconds: int) -> HttpResponse:
     """The 429 page's words, in the visitor's language, without templates or the database."""
-    from django.utils import translation
-    from django.utils.html import escape
-    from django.utils.translation import gettext
-
-    from supportal.core.ratelimit import wait_in_words
-
     language = translation.get_language_from_request(request, check_path=True)
     with translation.override(language):
         title = gettext("Too many attempts")
@@ -107,9 +103,7 @@ class RequestLogMiddleware:
 
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
-        self.static_url = settings.STATIC_URL or "/static/"
-        if not self.static_url.startswith("/"):
-            self.static_url = "/" + self.static_url
+        self.static_url = _static_prefix()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         given = request.META.get("HTTP_X_REQUEST_ID", "")

@@ -13,7 +13,7 @@ from django.urls import reverse, translate_url
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from supportal.accounts.access import admin_required, public
 from supportal.accounts.services import user_set_language
@@ -55,9 +55,13 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 @open_during_maintenance
 @public
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> HttpResponse:
-    return JsonResponse({"status": "ok"})
+    """Answered by core.middleware.HealthCheckMiddleware ahead of the rest of the stack."""
+    response = JsonResponse({"status": "ok"})
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @open_during_maintenance

@@ -45,14 +45,12 @@ from supportal.helpcenter.models import (
     new_generation,
     visibilities_for,
 )
+from supportal.helpcenter.ranking import K1, TITLE_BOOST, B
 from supportal.lib import textanalysis
 from supportal.lib.markdown import plain_text
 
 MAX_QUERY_LENGTH = 500
 MAX_QUERY_TERMS = 64
-TITLE_BOOST = 3.0  # tuned on faq-en: 1 -> 0.803, 2 -> 0.825, 3 -> 0.831 MRR@10
-K1 = 1.2
-B = 0.75
 SNIPPET_LENGTH = 220
 BATCH_SIZE = 5000
 INDEXED_KINDS = (Article.Kind.ARTICLE, Article.Kind.ANNOUNCEMENT)
@@ -479,7 +477,6 @@ def search(
             visibilities=scope.visibilities,
             category_id=category_id,
             wanted=wanted,
-            constants={"k1": K1, "b": B, "title_boost": TITLE_BOOST},
         )
         total = min(count, TOTAL_CAP + 1)
     rows = rows[offset:]
