@@ -148,8 +148,12 @@ class NetworkLog:
 
 
 @pytest.fixture
-def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
-    """A page in a fresh browser context; fails the test if it reached beyond the live server."""
+def page(browser: Browser, live_server: LiveServer, transactional_db: None) -> Iterator[Page]:
+    """A page in a fresh browser context; fails the test if it reached beyond the live server.
+
+    It asks for the database first so it is closed before the database is flushed: a page
+    being closed can still send requests (a timing beacon), which must not meet the flush.
+    """
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     log = NetworkLog(origin=live_server.url)
     log.watch(context)

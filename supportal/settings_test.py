@@ -30,3 +30,5 @@ if REDIS_URL and _worker.startswith("gw"):
 # browser tests, the test clients): the per-address budget is tested on its own
 # (core/tests/test_flood.py); here it would only count the suite's own pace.
 RATE_LIMITS = {**RATE_LIMITS, "requests": "1000000/m"}  # noqa: F405
+# Timing beacons are random at the default rate; the tests that want them turn them on.
+RUM_SAMPLE_RATE = 0.0
