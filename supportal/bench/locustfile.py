@@ -5,8 +5,12 @@ reads the figures); by hand: `locust -f supportal/bench/locustfile.py --host htt
 with SUPPORTAL_LOAD_DATA naming the JSON file load.py writes (accounts, articles, queries).
 
 Every task is one page a person asks for (a POST that redirects counts once, as the browser
-shows one page), and every simulated person asks for one every 1/PACE seconds
-(constant_throughput), so the request rate is PACE x the number of users. Each person comes
+shows one page), and every simulated person asks for one every 1/PACE seconds on average, so
+the request rate is PACE x the number of users. The time between a person's pages is random
+(exponential), and each person starts at a random moment: people act independently, so the
+server sees Poisson arrivals, as from real people, not bursts of everyone at once (with a
+fixed pace, people spawned together stay in step: 30 requests in the same millisecond every
+ten seconds, and a queue behind the web workers that real traffic does not make). Each person comes
 from an address of their own on the loopback network (127.0.1.1, 127.0.1.2, ...), as real
 people come from their own addresses: the server's per-address limits stay as in production.
 Every answer is checked for its status and for a marker of the expected page; a 429 is a
@@ -25,7 +29,8 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
-from locust import HttpUser, constant_throughput, task
+import gevent
+from locust import HttpUser, task
 from locust.clients import LocustHttpAdapter
 from urllib3 import PoolManager
 
@@ -117,11 +122,17 @@ def form_fields(page: str, action: str) -> dict[str, str]:
     return {name: unescape(value) for name, value in parser.fields.items()}
 
 
+def think_time(user: Person) -> float:
+    """Seconds to a person's next page: exponential, with a mean of 1/PACE."""
+    return user.rng.expovariate(PACE)
+
+
 class Person(HttpUser):
-    """One simulated person: an address of their own, one page every 1/PACE seconds."""
+    """One simulated person: an address of their own, a page every 1/PACE seconds on average."""
 
     abstract = True
-    wait_time = constant_throughput(PACE)
+    wait_time = think_time
+    spread_start = True  # a random wait before the first page (off for the one-of-each check)
 
     def on_start(self) -> None:
         self.address = next_address()
@@ -130,6 +141,12 @@ class Person(HttpUser):
         self.rng = random.Random()  # noqa: S311 - choosing pages, not secrets
         self.lang = self.rng.choices(LANGUAGES, LANGUAGE_WEIGHTS)[0]
         self.landed = ""  # the path of the last page, after any redirect
+
+    def start_at_random(self) -> None:
+        """After signing in, a random wait before the first page, so that people spawned in
+        the same second do not ask at the same moment."""
+        if self.spread_start:
+            gevent.sleep(self.rng.uniform(0, 1 / PACE))
 
     def page(
         self,
@@ -195,6 +212,7 @@ class Visitor(Person):
         # Straight to an article in their language, as from a search engine.
         self.articles = DATA["articles"][self.lang]
         self.queries = DATA["queries"].get(self.lang) or DATA["queries"]["en"]
+        self.start_at_random()
 
     @task(10)
     def home(self) -> None:
@@ -283,6 +301,7 @@ class Customer(Writer):
         self.form: str | None = None
         landed = self.sign_in(next_account("customers"), "/en/requests/?status=open")
         self.remember(landed, open_only=True)
+        self.start_at_random()
 
     def detail_url(self, number: int) -> str:
         return f"/{self.lang}/requests/{number}/"
@@ -364,6 +383,7 @@ class Agent(Writer):
         super().on_start()
         self.sign_in(next_account("agents"), "/en/agent/")
         self.list_open()
+        self.start_at_random()
 
     def detail_url(self, number: int) -> str:
         return f"/{self.lang}/agent/requests/{number}/"

@@ -72,6 +72,12 @@ def _get_kiwi() -> Any:
     return _kiwi
 
 
+def warm() -> None:
+    """Loads Kiwi now: a web process calls it before it takes requests (gunicorn's
+    post_worker_init), so no visitor's first Korean search waits a second or more for it."""
+    analyze("비밀번호를 바꾸려면")
+
+
 def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").lower()
 

@@ -1,6 +1,6 @@
 """gunicorn hooks for `supportal serve` (`--config python:supportal.monitoring.gunicorn_config`):
-each worker's heartbeat, and the metrics files of workers that exit. Imports no Django at load:
-the master process reads this before any worker loads the application."""
+each worker's heartbeat and warm-up, and the metrics files of workers that exit. Imports no
+Django at load: the master process reads this before any worker loads the application."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ from typing import Any
 
 
 def post_worker_init(worker: Any) -> None:
+    from supportal.lib import textanalysis
     from supportal.monitoring import heartbeat
     from supportal.monitoring.models import ProcessHeartbeat
 
+    # The Korean analyser loads before this worker takes its first request, not during it;
+    # a heartbeat means a worker ready to serve.
+    textanalysis.warm()
     heartbeat.start(ProcessHeartbeat.Kind.WEB)
 
 
