@@ -518,10 +518,12 @@ class Scenario:
         spawn_rate = max(5.0, min(50.0, abs(users - self.runner.user_count) / 15))
         out(f"  {users} simulated people for {rate:g} requests/s: warming up...")
         self.runner.start(users, spawn_rate=spawn_rate)
-        deadline = time.monotonic() + users / spawn_rate + 60
-        while self.runner.user_count != users:
+        from supportal.bench import locustfile
+
+        deadline = time.monotonic() + users / spawn_rate + 300
+        while self.runner.user_count != users or locustfile.starting:
             if time.monotonic() > deadline:
-                raise SystemExit(f"Locust did not reach {users} users.")
+                raise SystemExit(f"Locust did not reach {users} signed-in users.")
             gevent.sleep(0.5)
         gevent.sleep(self.args.settle)
 

@@ -66,6 +66,10 @@ def _data() -> dict[str, Any]:
 
 DATA = _data()
 _addresses = itertools.count()
+# People between spawning and the end of their sign-in: load.py waits for none before it
+# measures (a sign-in hashes a password, about a third of a second of a worker's CPU, so a
+# hundred of them queued would hold every worker for many seconds).
+starting = 0
 _accounts = {"customers": itertools.count(), "agents": itertools.count()}
 
 
@@ -135,6 +139,8 @@ class Person(HttpUser):
     spread_start = True  # a random wait before the first page (off for the one-of-each check)
 
     def on_start(self) -> None:
+        global starting
+        starting += 1
         self.address = next_address()
         pool = PoolManager(source_address=(self.address, 0), maxsize=2)
         self.client.mount("http://", LocustHttpAdapter(pool_manager=pool))
@@ -145,6 +151,8 @@ class Person(HttpUser):
     def start_at_random(self) -> None:
         """After signing in, a random wait before the first page, so that people spawned in
         the same second do not ask at the same moment."""
+        global starting
+        starting -= 1
         if self.spread_start:
             gevent.sleep(self.rng.uniform(0, 1 / PACE))
 

@@ -279,6 +279,18 @@ def index_translation(translation: ArticleTranslation) -> None:
 
 
 @transaction.atomic
+def section_moved(section_id: int, category_id: int) -> None:
+    """A section's articles now sit in another category: their documents follow, and their
+    languages get a new generation (the category filter reads them in every process)."""
+    documents = SearchDocument.objects.filter(article__section_id=section_id)
+    locales = set(documents.values_list("locale", flat=True).distinct())
+    if not locales:
+        return
+    _locked_stats(locales)
+    documents.update(category_id=category_id)
+
+
+@transaction.atomic
 def unindex_article(article_id: int) -> None:
     _remove(list(SearchDocument.objects.filter(article_id=article_id).values_list("pk", flat=True)))
 

@@ -190,10 +190,13 @@ def category_update(*, category: Category, names: dict[str, str], position: int)
 def section_update(
     *, section: Section, category: Category, names: dict[str, str], position: int
 ) -> None:
+    moved = section.category_id != category.pk
     section.category = category
     section.position = position
     section.save(update_fields=["category", "position"])
     _save_names(SectionTranslation, "section", section, names)
+    if moved:
+        search.section_moved(section.pk, category.pk)
     transaction.on_commit(bump_content_version)
 
 

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db.models import Avg, Count, Q, Sum
 from django.utils import timezone
 
-from supportal.helpcenter import ranking, search
+from supportal.helpcenter import ranking, search, services
 from supportal.helpcenter.models import (
     Article,
     SearchDocument,
@@ -22,7 +22,7 @@ from supportal.helpcenter.models import (
     Visibility,
     visibilities_for,
 )
-from supportal.helpcenter.tests.test_search_fixtures import hours, make_article, save
+from supportal.helpcenter.tests.test_search_fixtures import hours, make_article, make_section, save
 from supportal.test import Personas
 
 pytestmark = pytest.mark.django_db
@@ -194,6 +194,23 @@ class CacheTests:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(timezone, "now", lambda: later)
             assert self.titles("holiday") == ["Holiday hours"]
+
+    def test_a_section_moved_to_another_category_is_found_under_its_new_one(self) -> None:
+        section = make_section({"en": "Devices"}, {"en": "Printers"})
+        make_article(section, "Printer setup", "Connect the printer.")
+        other = services.category_create(names={"en": "Hardware"})
+        before = section.category_id
+
+        def titles_in(category_id: int) -> list[str]:
+            results = search.search("printer", locale="en", user=VISITOR, category_id=category_id)
+            return [hit.translation.title for hit in results.hits]
+
+        assert titles_in(before) == ["Printer setup"]
+        services.section_update(
+            section=section, category=other, names={"en": "Printers"}, position=0
+        )
+        assert titles_in(other.pk) == ["Printer setup"]
+        assert titles_in(before) == []
 
     def test_a_small_memory_budget_gives_the_same_results(
         self, corpus: list[int], monkeypatch: pytest.MonkeyPatch
