@@ -24,6 +24,7 @@ import json
 import os
 import random
 import re
+import time
 from html import unescape
 from html.parser import HTMLParser
 from typing import Any
@@ -127,8 +128,14 @@ def form_fields(page: str, action: str) -> dict[str, str]:
 
 
 def think_time(user: Person) -> float:
-    """Seconds to a person's next page: exponential, with a mean of 1/PACE."""
-    return user.rng.expovariate(PACE)
+    """Seconds to a person's next page: the gap between two of their pages is exponential with
+    a mean of 1/PACE, counted from the start of the last one (as constant_throughput counts),
+    so slow answers do not lower the rate asked for until a page takes longer than the gap."""
+    now = time.monotonic()
+    started = user.task_started or now
+    wait = max(0.0, user.rng.expovariate(PACE) - (now - started))
+    user.task_started = now + wait
+    return wait
 
 
 class Person(HttpUser):
@@ -137,6 +144,7 @@ class Person(HttpUser):
     abstract = True
     wait_time = think_time
     spread_start = True  # a random wait before the first page (off for the one-of-each check)
+    task_started = 0.0  # when the page being asked for was started (think_time)
 
     def on_start(self) -> None:
         global starting
@@ -155,6 +163,7 @@ class Person(HttpUser):
         starting -= 1
         if self.spread_start:
             gevent.sleep(self.rng.uniform(0, 1 / PACE))
+        self.task_started = time.monotonic()
 
     def page(
         self,

@@ -19,24 +19,13 @@ import argparse
 import os
 import re
 import resource
-import subprocess
-import sys
-import tempfile
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from supportal.bench import ROOT, fresh_database, on_each_database, out
+
 EVAL = ROOT.parent / "shared" / "eval" / "mail"
-SQLITE_PATH = ROOT / "var" / "bench-mail.sqlite3"
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
-PG_NAME = "supportal_bench_mail"  # never "supportal" or "supportal_test": someone's data
-
-
-def out(line: str = "") -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
 
 
 def rss_mb() -> float:
@@ -49,29 +38,8 @@ def rss_mb() -> float:
 
 
 def setup(database: str) -> None:
-    if database == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
-        SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
-        os.environ["DATABASE_URL"] = f"sqlite:///{SQLITE_PATH}"
-    else:
-        import psycopg
-
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {PG_NAME}")
-        os.environ["DATABASE_URL"] = f"{PG_SERVER}/{PG_NAME}"
-    os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="supportal-bench-mail-")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "supportal.settings"
-    os.environ["LOG_LEVEL"] = "ERROR"
     os.environ["MAIL_SENDER_HOURLY_LIMIT"] = "1000000"
-    os.environ.pop("REDIS_URL", None)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    fresh_database(database, name="supportal_bench_mail", log_level="ERROR")
 
 
 def corpus() -> list[bytes]:
@@ -240,11 +208,8 @@ def main(argv: list[str] | None = None) -> None:
         else:
             run(args.database, args.messages, args.processes)
         return
-    for database in ("sqlite", "postgres"):
-        command = [sys.executable, "-m", "supportal.bench.mail", "--database", database]
-        command += ["--messages", str(args.messages), "--processes", str(args.processes)]
-        command += ["--imap"] * args.imap
-        subprocess.run(command, cwd=ROOT, check=False)
+    arguments = ["--messages", str(args.messages), "--processes", str(args.processes)]
+    on_each_database("supportal.bench.mail", arguments + ["--imap"] * args.imap)
 
 
 if __name__ == "__main__":

@@ -12,48 +12,12 @@ measured. Prints the p50 and p95 of each and the queries of one update.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-SQLITE_PATH = ROOT / "var" / "bench-rules.sqlite3"
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
-PG_NAME = "supportal_bench_rules"
+from supportal.bench import fresh_database, out
+
 BUDGET_MS = 5.0
-
-
-def out(line: str = "") -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
-def setup(database: str) -> None:
-    if database == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
-        SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
-        os.environ["DATABASE_URL"] = f"sqlite:///{SQLITE_PATH}"
-    else:
-        import psycopg
-
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {PG_NAME}")
-        os.environ["DATABASE_URL"] = f"{PG_SERVER}/{PG_NAME}"
-    os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="supportal-bench-rules-")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "supportal.settings"
-    os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ.pop("REDIS_URL", None)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def make_triggers(count: int) -> None:
@@ -108,7 +72,7 @@ def main() -> None:
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--updates", type=int, default=300)
     args = parser.parse_args()
-    setup(args.database)
+    fresh_database(args.database, name="supportal_bench_rules")
 
     from supportal.accounts.models import Role, User
     from supportal.rules import triggers

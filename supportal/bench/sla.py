@@ -22,18 +22,14 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
+from supportal.bench import on_each_database
 from supportal.bench import tickets as tickets_bench
 from supportal.bench.tickets import out
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def prepare(database: str, tickets: int, reuse: bool) -> None:
@@ -190,11 +186,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.database != "both":
         run_one(args.database, args.tickets, args.reuse, args.samples)
         return
-    for database in ("sqlite", "postgres"):
-        command = [sys.executable, "-m", "supportal.bench.sla", "--database", database]
-        command += ["--tickets", str(args.tickets), "--samples", str(args.samples)]
-        command += ["--reuse"] * args.reuse
-        subprocess.run(command, cwd=ROOT, check=False)
+    arguments = ["--tickets", str(args.tickets), "--samples", str(args.samples)]
+    on_each_database("supportal.bench.sla", arguments + ["--reuse"] * args.reuse)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import pytest
 from pytest_django.live_server_helper import LiveServer
 
 from supportal.accounts.models import Role
-from supportal.bench import load
+from supportal.bench import loaddata
 from supportal.bench.generate import GENERATED_DOMAIN
 from supportal.helpcenter.tests.test_search_fixtures import make_article, make_section
 from supportal.test import make_ticket, make_user
@@ -37,7 +37,7 @@ class ScenarioTests:
         for title in ("How to reset your password", "Download an invoice", "Cancel an order"):
             make_article(section, title, "Open Settings and choose the option.")
         data_path = tmp_path / "data.json"
-        data_path.write_text(json.dumps(load.scenario_data(customers_wanted=5)))
+        data_path.write_text(json.dumps(loaddata.scenario_data(customers_wanted=5)))
 
         url = live_server.url
         # A process of its own: locust patches the standard library with gevent on import.
