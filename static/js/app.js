@@ -2,14 +2,35 @@
 (function () {
   "use strict";
   // Remember the browser's time zone so pages for visitors (and new accounts) use it.
+  var zone = "";
   try {
-    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
     if (zone && document.cookie.indexOf("tz=") === -1) {
       document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax";
     }
   } catch (e) { /* old browser: the site's time zone is used */ }
 
+  // Pages shared by every visitor (and by a CDN) show times in the site's zone; show them in
+  // the browser's own. Signed-in people's pages are rendered in the zone of their profile.
+  function localTimes() {
+    var meta = document.querySelector('meta[name="render-zone"]');
+    var rendered = meta ? meta.getAttribute("content") : "";
+    if (!zone || !rendered || rendered === zone) { return; }
+    var format;
+    try {
+      format = new Intl.DateTimeFormat(document.documentElement.lang || undefined,
+        { dateStyle: "long", timeStyle: "short", timeZone: zone });
+    } catch (e) { return; }
+    document.querySelectorAll("time[datetime]").forEach(function (element) {
+      var value = element.getAttribute("datetime");
+      if (value.indexOf("T") === -1) { return; }  // a date alone stays as it is
+      var moment = new Date(value);
+      if (!isNaN(moment.getTime())) { element.textContent = format.format(moment); }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    localTimes();
     // Move focus to the error summary after a failed submit, so screen readers announce it.
     var summary = document.getElementById("form-errors");
     if (summary) { summary.focus(); }

@@ -10,9 +10,11 @@ with the headers the stack added (CSP, X-Frame-Options, ...), so a hit answers t
 
 The key holds everything a visitor's page depends on: the content version (changed by every
 publish, supportal/helpcenter/cache.py), host and scheme, path and page number, the site
-notice shown (and whether this visitor dismissed it), the legal documents linked in the
-footer, and the time zone cookie. A stored page holds no per-visitor bytes (its forms carry no
-CSRF token: see `same_origin_post`), so a CDN or reverse proxy may share it: it is sent with
+notice shown (and whether this visitor dismissed it), and the legal documents linked in the
+footer. Not the visitor's time zone: a shared page shows its times in the site's zone, and
+static/js/app.js rewrites them in the browser's own. A stored page holds no per-visitor
+bytes (its forms carry no CSRF token: see `same_origin_post`), so a CDN or reverse proxy may
+share it: it is sent with
 `Cache-Control: public, max-age, s-maxage, stale-while-revalidate`, a weak ETag and
 Last-Modified (answering 304), and `Vary: Accept-Encoding, Cookie`. Pages for a signed-in
 user, and any response that sets a cookie, are `private, no-store`.
@@ -25,7 +27,6 @@ import hashlib
 import logging
 import re
 import time
-import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache, wraps
@@ -37,7 +38,7 @@ from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import Resolver404, resolve
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
 from django.views.decorators.csrf import csrf_exempt
@@ -78,7 +79,6 @@ _ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 _CONDITIONAL = frozenset(
     {"HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE"}
 )
-TIME_ZONE_COOKIE = "tz"
 DISMISS_COOKIE = "notice_dismissed"
 
 
@@ -94,7 +94,13 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = view(request, *args, **kwargs)
+        if _is_visitor(request):
+            # One copy for every visitor: times in the site's zone, shown in the visitor's own
+            # by static/js/app.js (base.html names the zone in <meta name="render-zone">).
+            with timezone.override(settings.TIME_ZONE):
+                response = view(request, *args, **kwargs)
+        else:
+            response = view(request, *args, **kwargs)
         mark_response(request, response)
         return response
 
@@ -102,14 +108,14 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     return wrapper
 
 
+def _is_visitor(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    return not (user is not None and user.is_authenticated)
+
+
 def mark_response(request: HttpRequest, response: HttpResponseBase) -> None:
     """For views that cannot be wrapped (the feed): keep the body for the page cache."""
-    user = getattr(request, "user", None)
-    if (
-        response.status_code == 200
-        and not response.streaming
-        and not (user is not None and user.is_authenticated)
-    ):
+    if response.status_code == 200 and not response.streaming and _is_visitor(request):
         response.page_cache_body = response.content  # type: ignore[attr-defined]
 
 
@@ -211,11 +217,6 @@ def _is_cached_path(path: str) -> bool:
     return bool(getattr(match.func, "page_cache", False))
 
 
-@lru_cache(maxsize=1)
-def _time_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
 def lookup_for(request: HttpRequest) -> Lookup | None:
     """The page's key, or None when this request must go through the whole stack."""
     if request.method != "GET":  # the marked views answer HEAD with 405 (require_GET)
@@ -249,9 +250,6 @@ def lookup_for(request: HttpRequest) -> Lookup | None:
     language = translation.get_language_from_path(path) or settings.LANGUAGE_CODE
     with translation.override(language):
         notice = active_notice(request)
-    zone = cookies.get(TIME_ZONE_COOKIE, "")
-    if zone not in _time_zones():
-        zone = ""
     dismissed = DISMISS_COOKIE in cookies
     legal = sorted(current().latest.items())
     parts = [
@@ -261,11 +259,10 @@ def lookup_for(request: HttpRequest) -> Lookup | None:
         path,
         query,
         str(notice["id"] if notice else 0),
-        zone,
         repr(legal),
     ]
     digest = hashlib.sha256("\n".join(parts).encode("utf-8", "replace")).hexdigest()
-    return Lookup(key=f"page:{digest}", own=bool(zone) or dismissed)
+    return Lookup(key=f"page:{digest}", own=dismissed)
 
 
 def _store(response: HttpResponseBase, body: bytes) -> Stored:

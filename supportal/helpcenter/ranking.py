@@ -27,6 +27,7 @@ import numpy as np
 from django.db import connection
 from django.utils import timezone
 
+from supportal.core.sql import quoted_table
 from supportal.helpcenter.models import SearchDocument, SearchPosting, Visibility
 
 TITLE_BOOST = 3.0  # tuned on faq-en: 1 -> 0.803, 2 -> 0.825, 3 -> 0.831 MRR@10
@@ -66,17 +67,13 @@ def clear() -> None:
         _cached_postings = 0
 
 
-def _table(model: type) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
 def _load_language(locale: str, generation: str) -> _Language:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT translation_id, title_length, body_length, visibility, "  # noqa: S608
             "COALESCE(category_id, -1), "
             "CASE WHEN publish_at IS NULL AND unpublish_at IS NULL THEN 0 ELSE 1 END "
-            f"FROM {_table(SearchDocument)} WHERE locale = %s ORDER BY translation_id",
+            f"FROM {quoted_table(SearchDocument)} WHERE locale = %s ORDER BY translation_id",
             [locale],
         )
         rows = cursor.fetchall()
@@ -113,7 +110,7 @@ def _load_language(locale: str, generation: str) -> _Language:
 def _load_list(language: _Language, locale: str, term: str, field_code: str) -> tuple:
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT document_id, frequency FROM {_table(SearchPosting)} "  # noqa: S608
+            f"SELECT document_id, frequency FROM {quoted_table(SearchPosting)} "  # noqa: S608
             "WHERE locale = %s AND term = %s AND field = %s",
             [locale, term, field_code],
         )

@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from supportal.core.sql import quoted_table
 from supportal.helpcenter import ranking
 from supportal.helpcenter.models import (
     Article,
@@ -120,21 +121,19 @@ def build_rows(translation: ArticleTranslation) -> tuple[SearchDocument, list[Po
     return document, postings
 
 
-def _table(model: type) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
 def _insert_postings(rows: list[PostingRow]) -> None:
     """Plain multi-row INSERTs (COPY on PostgreSQL): building a model instance per posting was
     most of the cost, and binding parameters in Python most of the rest on PostgreSQL."""
     columns = "(document_id, locale, term, field, frequency)"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {_table(SearchPosting)} {columns} FROM STDIN") as copy:
+            with cursor.cursor.copy(
+                f"COPY {quoted_table(SearchPosting)} {columns} FROM STDIN"
+            ) as copy:
                 for row in rows:
                     copy.write_row(row)
             return
-        sql = f"INSERT INTO {_table(SearchPosting)} {columns} VALUES "  # noqa: S608
+        sql = f"INSERT INTO {quoted_table(SearchPosting)} {columns} VALUES "  # noqa: S608
         for start in range(0, len(rows), 500):
             chunk = rows[start : start + 500]
             values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
@@ -159,7 +158,7 @@ def _locked_stats(locales: Iterable[str]) -> dict[str, SearchStats]:
 
 def _update_terms(rows: dict[tuple[str, str], list[int]]) -> None:
     """Adds to the per-term statistics: (locale, term) -> [documents, title documents]."""
-    table = _table(SearchTerm)
+    table = quoted_table(SearchTerm)
     sql = (
         f"INSERT INTO {table} (locale, term, documents, title_documents) "  # noqa: S608
         "VALUES {values} ON CONFLICT (locale, term) DO UPDATE SET "
@@ -183,7 +182,11 @@ def _remove(document_ids: list[int]) -> None:
     """Takes documents out of the index and out of its statistics."""
     if not document_ids:
         return
-    postings, documents, terms = _table(SearchPosting), _table(SearchDocument), _table(SearchTerm)
+    postings, documents, terms = (
+        quoted_table(SearchPosting),
+        quoted_table(SearchDocument),
+        quoted_table(SearchTerm),
+    )
     marks = ", ".join(["%s"] * len(document_ids))
     with connection.cursor() as cursor:
         cursor.execute(
@@ -419,14 +422,14 @@ def _plan(terms: Counter[str], locale: str) -> _Plan | None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT documents, title_total, body_total, generation "  # noqa: S608
-            f"FROM {_table(SearchStats)} WHERE locale = %s AND documents > 0",
+            f"FROM {quoted_table(SearchStats)} WHERE locale = %s AND documents > 0",
             [locale],
         )
         stats = cursor.fetchone()
         if stats is None:
             return None
         cursor.execute(
-            f"SELECT term, documents FROM {_table(SearchTerm)} "  # noqa: S608
+            f"SELECT term, documents FROM {quoted_table(SearchTerm)} "  # noqa: S608
             f"WHERE locale = %s AND term IN ({', '.join(['%s'] * len(names))}) "
             "AND documents > 0",
             [locale, *names],
@@ -561,7 +564,7 @@ def _ranked_rows(
 ) -> list[tuple[int, float, int]]:
     """(document, score, total) of the best `limit` visible matches: the reference ranking
     (ranking.py computes the same in process)."""
-    postings, documents = _table(SearchPosting), _table(SearchDocument)
+    postings, documents = quoted_table(SearchPosting), quoted_table(SearchDocument)
     terms = sorted(plan.weights)
     idf_case = " ".join("WHEN %s THEN CAST(%s AS DOUBLE PRECISION)" for _ in terms)
     idf_params: list[object] = [value for term in terms for value in (term, plan.weights[term])]

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from supportal.core.sql import quoted_table
 from supportal.rum.beacons import Beacon, ReportedError
 from supportal.rum.metrics import METRICS, bucket_of
 from supportal.rum.models import BrowserError, BrowserErrorPage, TimingBucket
@@ -51,10 +52,6 @@ def today() -> dt.date:
     return timezone.now().astimezone(dt.UTC).date()
 
 
-def _table(model: type[Any]) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
 def _count_timings(beacon: Beacon, day: dt.date) -> None:
     rows = [
         (day, beacon.page_type, key, bucket_of(METRICS[key].units(value)))
@@ -62,7 +59,7 @@ def _count_timings(beacon: Beacon, day: dt.date) -> None:
     ]
     if not rows:
         return
-    table = _table(TimingBucket)
+    table = quoted_table(TimingBucket)
     values = ", ".join(["(%s, %s, %s, %s, 1)"] * len(rows))
     params: list[Any] = []
     for row_day, page_type, metric, bucket in rows:
@@ -79,7 +76,7 @@ def _count_timings(beacon: Beacon, day: dt.date) -> None:
 def _count_error(error: ReportedError, now: dt.datetime) -> int:
     key = "\x00".join((error.message, error.source, str(error.line)))
     fingerprint = hashlib.sha256(key.encode()).hexdigest()
-    table = _table(BrowserError)
+    table = quoted_table(BrowserError)
     # "column" is a reserved word in PostgreSQL.
     names = ", ".join(
         connection.ops.quote_name(name)

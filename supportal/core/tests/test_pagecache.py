@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format as dateformat
 
 from supportal.core.maintenance import maintenance_set
 from supportal.helpcenter import services
@@ -61,6 +62,32 @@ class PageCacheTests:
         )
         assert second["Vary"] == "Accept-Encoding, Cookie"
         assert second["ETag"].startswith('W/"')
+
+    def test_a_visitors_time_zone_does_not_make_a_copy_of_their_own(
+        self, client: Client, content: Content, settings: object
+    ) -> None:
+        settings.TIME_ZONE = "UTC"  # type: ignore[attr-defined]
+        page = url("article", content.public.pk)
+        first = client.get(page)
+        seoul = Client()
+        seoul.cookies["tz"] = "Asia/Seoul"
+        second = seoul.get(page)
+        # The same shared copy, times in the site's zone: the browser shows them in its own.
+        assert (first["X-Page-Cache"], second["X-Page-Cache"]) == ("miss", "hit")
+        assert second["Cache-Control"].startswith("public, ")
+        html = second.content.decode()
+        assert '<meta name="render-zone" content="UTC">' in html
+        updated = content.public.translations.get(locale="en").updated_at
+        shown = updated.astimezone(UTC)
+        with translation.override("en"):
+            assert f">{dateformat(shown, 'DATETIME_FORMAT')}</time>" in html
+
+    def test_a_signed_in_users_page_names_no_zone_for_the_browser_to_change(
+        self, client: Client, content: Content, personas: Personas
+    ) -> None:
+        client.force_login(personas.customer)
+        html = client.get(url("article", content.public.pk)).content.decode()
+        assert 'name="render-zone"' not in html
 
     def test_it_answers_not_modified_to_a_visitor_who_has_the_page(
         self, client: Client, content: Content
