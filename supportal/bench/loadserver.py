@@ -14,9 +14,8 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from supportal.bench import out
+from supportal.bench import ROOT, out
 
-ROOT = Path(__file__).resolve().parents[2]
 STATE = ROOT / "var" / "bench-load"  # data files, server logs, each database's VAR_DIR
 WARM_PATHS = (
     "/en/help/",

@@ -38,7 +38,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from supportal.bench import ROOT, out
+
 EVAL_DIR = ROOT.parent / "shared" / "eval"
 SETS = (("faq-en", "en"), ("faq-ko", "ko"))
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
@@ -48,11 +49,6 @@ SQLITE_PATHS = {
     "speed": ROOT / "var" / "bench-search.sqlite3",
     "quality": ROOT / "var" / "bench-search-eval.sqlite3",
 }
-
-
-def out(line: str = "") -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
 
 
 # --- Quality -------------------------------------------------------------------------------------

@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parents[2]
+from supportal.bench import ROOT, out
+
 SQLITE_PATH = ROOT / "var" / "bench-tickets.sqlite3"
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 PG_NAME = "supportal_bench"  # never "supportal" or "supportal_test": those are someone's data
@@ -43,11 +44,6 @@ SLOW_MS = 100.0
 SLOW_SAMPLE_SECONDS = 2.0
 FEW_SAMPLES = 3
 WORDS = ("refund", "mobile app", "invoice download", "비밀번호 변경", "パスワード", "发票")
-
-
-def out(line: str = "") -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
 
 
 def database_url(database: str) -> str:
