@@ -86,6 +86,8 @@ try:
     # Seconds a CDN or reverse proxy may keep an anonymous page (s-maxage); without a purge a
     # publish shows there within this time (docs/deployment.md).
     CDN_MAX_AGE = env_int("CDN_MAX_AGE", 300, minimum=0)
+    # Customers' repeat views of their own pages from their session's copy (core/personalcache).
+    PERSONAL_PAGE_CACHE = env_bool("PERSONAL_PAGE_CACHE", True)
 
     DEFAULT_LANGUAGE = env_str("DEFAULT_LANGUAGE", "en").lower()
     if DEFAULT_LANGUAGE not in LANGUAGE_CODES:
@@ -271,6 +273,9 @@ MIDDLEWARE = [
     "supportal.core.middleware.RequestSizeLimitMiddleware",
     # Anonymous pages from their stored copy, before sessions, CSRF and locale (core/pagecache).
     "supportal.core.pagecache.PageCacheMiddleware",
+    # A signed-in customer's repeat views of their own pages, while nothing on them changed
+    # (core/personalcache: the session row and the triggers' change log, one query).
+    "supportal.core.personalcache.PersonalPageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # POST /rum/ (browser timings) is answered here, before any session or cookie work.
     "supportal.rum.middleware.BeaconMiddleware",

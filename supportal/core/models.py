@@ -80,3 +80,23 @@ class MaintenanceMode(models.Model):
 
     def __str__(self) -> str:
         return str(self._meta.verbose_name)
+
+
+class PageChange(models.Model):
+    """A write to something a customer's pages show, noted by a database trigger for the
+    personal page cache (core/personalcache.py): whose pages it changes (`scope`: "u:<user>",
+    "o:<organization>" or "*") and, on PostgreSQL, the writing transaction. Pruned after
+    15 minutes."""
+
+    scope = models.CharField(max_length=32)
+    xid = models.BigIntegerField(default=0)
+    at = models.BigIntegerField()
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(fields=["scope", "id"], name="pagechange_scope_idx"),
+            models.Index(fields=["at"], name="pagechange_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.scope

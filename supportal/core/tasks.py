@@ -76,3 +76,11 @@ def refresh_sqlite_statistics() -> None:
 @db_periodic_task(crontab(hour="3", minute="17"))
 def refresh_statistics() -> None:
     refresh_sqlite_statistics()
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def prune_page_changes() -> None:
+    """The personal page cache's change log keeps 15 minutes (core/personalcache.py)."""
+    from supportal.core.personalcache import prune_changes
+
+    prune_changes()

@@ -21,6 +21,7 @@ from supportal.core.i18n import set_language_cookie
 from supportal.core.maintenance import open_during_maintenance
 from supportal.core.models import OutboundEmail
 from supportal.core.pagecache import cached_page, same_origin_post
+from supportal.core.personalcache import personal_page
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 @public
 @require_GET
 @cached_page
+@personal_page
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html")
 

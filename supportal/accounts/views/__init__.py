@@ -30,6 +30,7 @@ from supportal.accounts.tokens import VerifyOutcome
 from supportal.accounts.views.twofactor import finish_sign_in
 from supportal.core.i18n import set_language_cookie
 from supportal.core.maintenance import open_during_maintenance
+from supportal.core.personalcache import personal_page
 from supportal.core.ratelimit import rate_limit
 from supportal.legal.services import policies_accept_current
 
@@ -182,6 +183,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 @signed_in
 @require_http_methods(["GET", "POST"])
+@personal_page
 def profile(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = ProfileForm(request.POST or None, instance=user)

@@ -103,7 +103,9 @@ class AcceptanceTests:
         personas: Personas,
         django_assert_num_queries: Any,
         monkeypatch: pytest.MonkeyPatch,
+        settings: Any,
     ) -> None:
+        settings.PERSONAL_PAGE_CACHE = False  # the middleware's own queries, page by page
         client.force_login(personas.customer)
         client.get(PAGE)
         with CaptureQueriesContext(connection) as before:

@@ -21,6 +21,7 @@ from supportal.accounts.access import public, signed_in
 from supportal.accounts.models import User
 from supportal.core import ratelimit
 from supportal.core.downloads import file_response
+from supportal.core.personalcache import personal_page
 from supportal.helpcenter import search as hc_search
 from supportal.helpcenter import selectors as hc_selectors
 from supportal.tickets import search, services
@@ -96,6 +97,7 @@ def _over_mail_limit(request: HttpRequest, form: Any, action: str) -> bool:
 @public
 @require_http_methods(["GET", "POST"])
 @ratelimit.rate_limit("request", methods=("POST",), by="user")
+@personal_page
 def new_request(request: HttpRequest) -> HttpResponse:
     visitor = not request.user.is_authenticated
     form_class = VisitorRequestForm if visitor else RequestForm
@@ -196,6 +198,7 @@ def _choice(value: str | None, allowed: tuple[str, ...]) -> str:
 
 @signed_in
 @require_GET
+@personal_page
 def my_requests(request: HttpRequest) -> HttpResponse:
     sees_organization = request.user.sees_organization_requests
     status = _choice(request.GET.get("status"), STATUS_FILTERS)
@@ -277,6 +280,7 @@ def _detail_page(
 
 @signed_in
 @require_GET
+@personal_page
 def request_detail(request: HttpRequest, number: int) -> HttpResponse:
     ticket = get_ticket_for(request, number)
     if request.user.is_agent:
