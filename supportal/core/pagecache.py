@@ -31,12 +31,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache, wraps
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -80,17 +81,35 @@ _CONDITIONAL = frozenset(
     {"HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE"}
 )
 DISMISS_COOKIE = "notice_dismissed"
+MAX_QUERY = 512
+# A page's per-visitor bytes, put into its stored copy (see cached_page's `fill`).
+Fill = Callable[[HttpRequest, HttpResponse, bytes, Any], "bytes | None"]
 
 
 # --- Marking views -------------------------------------------------------------------------
 
 
-def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def cached_page(
+    view: Callable[..., HttpResponse] | None = None,
+    *,
+    query: tuple[str, ...] = (),
+    fill: Fill | None = None,
+) -> Any:
     """Marks a view whose page is the same for every visitor without a session.
 
     The view itself runs as before; on a visitor's 200 the uncompressed body is kept on the
     response for PageCacheMiddleware to store.
+
+    query: the parameters the page may take (besides ?page=); each request's are put in a
+    fixed order in the key, any other parameter sends the request through the stack.
+    fill: for a page with a few per-visitor bytes (a CSRF token, a search's log number): the
+    view stores its body with placeholders in `page_cache_body` (and what the fill needs in
+    `page_cache_extra`), and `fill(request, response, body, extra)` puts this visitor's bytes
+    in for every copy served, or returns None to send the request through the stack. Such
+    pages are private to the visitor, never for shared caches.
     """
+    if view is None:
+        return lambda actual: cached_page(actual, query=query, fill=fill)
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -99,13 +118,52 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             # by static/js/app.js (base.html names the zone in <meta name="render-zone">).
             with timezone.override(settings.TIME_ZONE):
                 response = view(request, *args, **kwargs)
+                if fill is not None and hasattr(response, "render"):
+                    response.render()  # a TemplateResponse, rendered in the site's zone too
         else:
             response = view(request, *args, **kwargs)
-        mark_response(request, response)
+        if fill is None:
+            mark_response(request, response)
         return response
 
     wrapper.page_cache = True  # type: ignore[attr-defined]
+    wrapper.page_cache_query = frozenset(query)  # type: ignore[attr-defined]
+    wrapper.page_cache_fill = fill  # type: ignore[attr-defined]
     return wrapper
+
+
+# The CSRF token of a visitor's form page, as stored: each answer puts the visitor's own in.
+CSRF_PLACEHOLDER = b"__supportal_csrf_token__"
+_CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([A-Za-z0-9]{64})"')
+_CSRF = CsrfViewMiddleware(lambda request: HttpResponse())
+
+
+def fill_csrf(request: HttpRequest, response: HttpResponse, body: bytes, extra: Any) -> bytes:
+    """This visitor's CSRF token in the page, and their cookie, as CsrfViewMiddleware would:
+    the cookie's secret when it is valid, else a new one."""
+    _CSRF.process_request(request)
+    token = get_token(request)
+    _CSRF.process_response(request, response)
+    return body.replace(CSRF_PLACEHOLDER, token.encode())
+
+
+def cached_form_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A visitor's page whose forms post with a CSRF token (the sign-in form): stored with a
+    placeholder for the token, and answered with the visitor's own (fill_csrf)."""
+
+    @wraps(view)
+    def with_placeholder(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if request.method == "GET" and response.status_code == 200 and _is_visitor(request):
+            if hasattr(response, "render"):
+                response.render()
+            found = _CSRF_INPUT.search(response.content)
+            if found is not None:
+                template = response.content.replace(found.group(1), CSRF_PLACEHOLDER)
+                response.page_cache_body = template  # type: ignore[attr-defined]
+        return response
+
+    return cached_page(with_placeholder, fill=fill_csrf)
 
 
 def _is_visitor(request: HttpRequest) -> bool:
@@ -182,6 +240,8 @@ def same_origin_post(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
 class Lookup:
     key: str
     own: bool  # the page depends on this visitor's cookies: private, not for shared caches
+    fill: Fill | None = None  # the page has per-visitor bytes (see cached_page)
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -191,30 +251,53 @@ class Stored:
     headers: tuple[tuple[str, str], ...]
     etag: str
     modified: int
+    extra: Any = None  # what a fill needs beside the body (see cached_page)
 
     # Kept in the cache as a tagged tuple of plain values, not as this class: a copy stored by
     # an older release (Redis outlives a deploy) unpickles anyway and is simply not used.
-    FORMAT = "page/1"
+    FORMAT = "page/2"
 
     def dump(self) -> tuple[Any, ...]:
-        return (self.FORMAT, self.body, self.compressed, self.headers, self.etag, self.modified)
+        return (
+            self.FORMAT,
+            self.body,
+            self.compressed,
+            self.headers,
+            self.etag,
+            self.modified,
+            self.extra,
+        )
 
     @classmethod
     def load(cls, value: Any) -> Stored | None:
-        if isinstance(value, tuple) and len(value) == 6 and value[0] == cls.FORMAT:
+        if isinstance(value, tuple) and len(value) == 7 and value[0] == cls.FORMAT:
             return cls(*value[1:])
         return None
 
 
 @lru_cache(maxsize=4096)
-def _is_cached_path(path: str) -> bool:
+def _cached_view(path: str) -> Callable[..., Any] | None:
+    """The marked view serving this path, or None."""
     language = translation.get_language_from_path(path) or settings.LANGUAGE_CODE
     with translation.override(language):
         try:
             match = resolve(path)
         except Resolver404:
-            return False
-    return bool(getattr(match.func, "page_cache", False))
+            return None
+    return match.func if getattr(match.func, "page_cache", False) else None
+
+
+def _canonical_query(query: str, allowed: frozenset[str]) -> str | None:
+    """The query string in a fixed order, or None when it holds anything else."""
+    if _PAGE_QUERY.match(query):
+        return query
+    if not allowed or len(query) > MAX_QUERY:
+        return None
+    pairs = parse_qsl(query, keep_blank_values=True)
+    names = [name for name, _value in pairs]
+    if len(set(names)) != len(names) or not set(names) <= allowed | {"page"}:
+        return None
+    return urlencode(sorted(pairs))
 
 
 def lookup_for(request: HttpRequest) -> Lookup | None:
@@ -226,11 +309,13 @@ def lookup_for(request: HttpRequest) -> Lookup | None:
     cookies = request.COOKIES
     if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
         return None
-    query = request.META.get("QUERY_STRING", "")
-    if not _PAGE_QUERY.match(query):
-        return None
     path = request.path_info
-    if not _is_cached_path(path):
+    view = _cached_view(path)
+    if view is None:
+        return None
+    allowed = getattr(view, "page_cache_query", frozenset())
+    query = _canonical_query(request.META.get("QUERY_STRING", ""), allowed)
+    if query is None:
         return None
     try:
         host = request.get_host()
@@ -262,20 +347,25 @@ def lookup_for(request: HttpRequest) -> Lookup | None:
         repr(legal),
     ]
     digest = hashlib.sha256("\n".join(parts).encode("utf-8", "replace")).hexdigest()
-    return Lookup(key=f"page:{digest}", own=dismissed)
+    fill = getattr(view, "page_cache_fill", None)
+    return Lookup(
+        key=f"page:{digest}", own=dismissed or fill is not None, fill=fill, language=language
+    )
 
 
-def _store(response: HttpResponseBase, body: bytes) -> Stored:
+def _store(
+    response: HttpResponseBase, body: bytes, extra: Any = None, *, compress: bool = True
+) -> Stored:
     headers = tuple(
         (name, value) for name, value in response.items() if name.lower() not in _NOT_STORED
     )
     modified = parse_http_date_safe(response.get("Last-Modified", "")) or int(time.time())
     compressed = None
-    if len(body) >= GZIP_MIN_LENGTH:
+    if compress and len(body) >= GZIP_MIN_LENGTH:
         # mtime 0: the same page compresses to the same bytes in every process.
         compressed = gzip.compress(body, compresslevel=6, mtime=0)
     etag = quote_etag(hashlib.blake2b(body, digest_size=12).hexdigest())
-    return Stored(body, compressed, headers, f"W/{etag}", modified)
+    return Stored(body, compressed, headers, f"W/{etag}", modified, extra)
 
 
 def _serve(request: HttpRequest, stored: Stored, lookup: Lookup, state: str) -> HttpResponse:
@@ -304,6 +394,31 @@ def _serve(request: HttpRequest, stored: Stored, lookup: Lookup, state: str) -> 
     return conditional
 
 
+def _serve_filled(
+    request: HttpRequest, stored: Stored, fill: Fill, language: str
+) -> HttpResponse | None:
+    """A copy with this visitor's bytes put in: compressed per answer, private, no ETag."""
+    response = HttpResponse()
+    with translation.override(language):
+        body = fill(request, response, stored.body, stored.extra)
+    if body is None:
+        return None
+    for name, value in stored.headers:
+        response[name] = value
+    if len(body) >= GZIP_MIN_LENGTH and _ACCEPTS_GZIP.search(
+        request.META.get("HTTP_ACCEPT_ENCODING", "")
+    ):
+        # Level 1: a few tens of microseconds for a page; most of level 6's size.
+        body = gzip.compress(body, compresslevel=1, mtime=0)
+        response["Content-Encoding"] = "gzip"
+    response.content = body
+    response["Content-Length"] = str(len(body))
+    response["Cache-Control"] = PERSONAL
+    response["Vary"] = ", ".join(VARY)
+    response["X-Page-Cache"] = "hit"
+    return response
+
+
 def public_cache_control() -> str:
     return PUBLIC.format(
         browser=BROWSER_MAX_AGE, shared=settings.CDN_MAX_AGE, stale=STALE_WHILE_REVALIDATE
@@ -321,9 +436,22 @@ class PageCacheMiddleware:
         if lookup is not None:
             stored = Stored.load(cache.get(lookup.key))
             if stored is not None:
-                return _serve(request, stored, lookup, "hit")
+                if lookup.fill is None:
+                    return _serve(request, stored, lookup, "hit")
+                filled = _serve_filled(request, stored, lookup.fill, lookup.language)
+                if filled is not None:
+                    return filled
         response = self.get_response(request)
         body = getattr(response, "page_cache_body", None)
+        if body is not None and lookup is not None and lookup.fill is not None:
+            # The view answered this visitor already; its placeholder copy is for the next.
+            extra = getattr(response, "page_cache_extra", None)
+            stored = _store(response, body, extra, compress=False)  # compressed once filled
+            cache.set(lookup.key, stored.dump(), STORE_SECONDS)
+            response["Cache-Control"] = PERSONAL
+            patch_vary_headers(response, VARY)
+            response["X-Page-Cache"] = "miss"
+            return response
         if body is not None and not response.cookies:
             if lookup is not None:
                 stored = _store(response, body)

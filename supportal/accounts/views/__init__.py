@@ -30,6 +30,7 @@ from supportal.accounts.tokens import VerifyOutcome
 from supportal.accounts.views.twofactor import finish_sign_in
 from supportal.core.i18n import set_language_cookie
 from supportal.core.maintenance import open_during_maintenance
+from supportal.core.pagecache import cached_form_page
 from supportal.core.personalcache import personal_page
 from supportal.core.ratelimit import rate_limit
 from supportal.legal.services import policies_accept_current
@@ -120,6 +121,10 @@ class LoginView(auth_views.LoginView):
             return HttpResponseRedirect(reverse("accounts:twofactor_verify"))
         # After sign-in the site speaks the user's language (finish_sign_in).
         return finish_sign_in(self.request, user, self.get_success_url())
+
+
+# Visitors' sign-in form from its stored copy, with their own CSRF token (core/pagecache).
+login_page = cached_form_page(LoginView.as_view())
 
 
 @open_during_maintenance

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import time
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,7 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from supportal.accounts.access import public
-from supportal.core.ratelimit import rate_limit
+from supportal.core.pagecache import cached_page
+from supportal.core.ratelimit import LocalBudget, client_address, rate, rate_limit
 from supportal.helpcenter import search
 from supportal.helpcenter.models import (
     Article,
@@ -89,8 +93,47 @@ def _search(
     )
 
 
+# A visitor's search page is stored with this in place of its log row's number; each answer
+# writes its own row and puts its number in (fill_search).
+LOG_PLACEHOLDER = b"__search_log__"
+
+
+def _log_placeholder(body: bytes, log_id: int) -> bytes:
+    number = str(log_id).encode()
+    body = re.sub(rb"(/search/click/)" + number + rb"/", rb"\g<1>" + LOG_PLACEHOLDER + b"/", body)
+    return re.sub(rb"([?;]log=)" + number + rb"(?![0-9])", rb"\g<1>" + LOG_PLACEHOLDER, body)
+
+
+@lru_cache(maxsize=4)
+def _stored_search_budget(limit: int, window: int) -> LocalBudget:
+    return LocalBudget(limit, window)
+
+
+def fill_search(
+    request: HttpRequest, response: HttpResponse, body: bytes, extra: Any
+) -> bytes | None:
+    """A stored search page for one more visitor, logged like a search run here.
+
+    The search limit keeps an address from making the search engine work without end; a
+    stored page costs no search, so it is counted in this process's memory (the flood guard's
+    LocalBudget: with N web processes an address may see N times the limit from stored
+    pages) and not in the shared counter, whose write per request would have the web
+    processes queue on SQLite's write lock. Over it, None: the view answers (its 429)."""
+    limit = rate("search")
+    budget = _stored_search_budget(limit.limit, limit.window)
+    if budget.take(client_address(request), time.time()):
+        return None
+    if extra is None:
+        return body  # the empty search page: nothing searched, nothing logged
+    log = SearchLog.objects.create(
+        query=extra["query"], locale=extra["locale"], results=extra["results"]
+    )
+    return body.replace(LOG_PLACEHOLDER, str(log.pk).encode())
+
+
 @public
 @require_GET
+@cached_page(query=("q", "category"), fill=fill_search)
 @rate_limit("search", by="user")
 def search_page(request: HttpRequest) -> HttpResponse:
     locale = translation.get_language()
@@ -130,7 +173,19 @@ def search_page(request: HttpRequest) -> HttpResponse:
             page_query=urlencode(params),
             total_cap=number_format(search.TOTAL_CAP, force_grouping=True),
         )
-    return render(request, "helpcenter/search/results.html", context)
+    response = render(request, "helpcenter/search/results.html", context)
+    if not request.user.is_authenticated and not request.GET.get("log"):
+        log = context.get("log")
+        response.page_cache_body = (  # type: ignore[attr-defined]
+            response.content if log is None else _log_placeholder(response.content, log.pk)
+        )
+        if log is not None:
+            response.page_cache_extra = {  # type: ignore[attr-defined]
+                "query": log.query,
+                "locale": log.locale,
+                "results": log.results,
+            }
+    return response
 
 
 @public
