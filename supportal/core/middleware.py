@@ -168,7 +168,8 @@ def _user_id(request: HttpRequest) -> str:
     request (static files, the page cache) is logged as "-"."""
     user = getattr(request, "user", None)
     if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
-        return "-"
+        # A customer's page from their session's copy (core/personalcache) knows whose it is.
+        return str(getattr(request, "page_cache_user", "-"))
     return str(user.pk) if user.is_authenticated else "-"
 
 

@@ -598,6 +598,7 @@ class PersonalPageCacheMiddleware:
                 and time.time() - entry.rendered < MAX_AGE
                 and _still_valid(entry, session_key)
             ):
+                request.page_cache_user = entry.user  # type: ignore[attr-defined]  # the log
                 return _serve(request, entry)
             before = _position(session_key)
         except DatabaseError:

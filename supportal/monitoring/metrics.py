@@ -66,7 +66,7 @@ ROUTE_DB_SECONDS = Counter(
 )
 PAGE_CACHE = Counter(
     "supportal_page_cache_requests",
-    "Help-center page cache lookups (X-Page-Cache header), by result.",
+    "Page cache lookups (X-Page-Cache header), by result (personal: a customer's own copy).",
     ["result"],
     registry=PROCESS_REGISTRY,
 )
@@ -84,7 +84,7 @@ TASK_FAILURES = Counter(
 )
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_PAGE_CACHE_RESULTS = frozenset({"hit", "miss"})
+_PAGE_CACHE_RESULTS = frozenset({"hit", "miss", "personal"})
 
 
 # Label children by their labels: prometheus-client's labels() validates and locks on each call,

@@ -102,6 +102,15 @@ class HitTests:
         with django_assert_num_queries(1):  # the session row and the change log, together
             cached(customer, MINE)
 
+    def test_the_log_line_names_the_customer(
+        self, customer: Client, personas: Personas, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        twice(customer, MINE)
+        with caplog.at_level("INFO", logger="supportal.request"):
+            cached(customer, MINE)
+        [line] = [r.getMessage() for r in caplog.records if r.name == "supportal.request"]
+        assert f"route=page_cache user={personas.customer.pk} queries=1" in line
+
     def test_gzip_is_sent_to_who_accepts_it(self, customer: Client, personas: Personas) -> None:
         make_ticket(personas.customer, "Printer on fire")
         customer.get(MINE)
