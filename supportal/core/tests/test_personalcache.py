@@ -106,6 +106,7 @@ class HitTests:
         self, customer: Client, personas: Personas, caplog: pytest.LogCaptureFixture
     ) -> None:
         twice(customer, MINE)
+        caplog.clear()
         with caplog.at_level("INFO", logger="supportal.request"):
             cached(customer, MINE)
         [line] = [r.getMessage() for r in caplog.records if r.name == "supportal.request"]
