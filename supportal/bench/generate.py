@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from supportal.accounts.models import Role, User
 from supportal.bench.generate_sla import TICKET_SLA_COLUMNS, TIMER_COLUMNS, SlaRows
+from supportal.core.personalcache import triggers_off
 from supportal.core.tasks import refresh_sqlite_statistics
 from supportal.helpcenter.management.commands.generate_articles import WORDS
 from supportal.tickets import search
@@ -369,16 +370,18 @@ class Generator:
         try:
             self.pool = _Pool(self.rng)
             self._phase("pool", started)
-            with transaction.atomic():
-                self._people()
-            self._phase("people", started)
-            defer = self.defer_indexes and Ticket.objects.count() < self.plan.tickets
-            with _DeferredIndexes(defer):
-                with _FtsTriggers(self.fts_rebuild):
-                    self._tickets()
-                    self._phase("tickets", started)
-                self._phase("search rebuild", started)
-            self._phase("indexes", started)
+            # No personal-page change rows for the load (core/personalcache.py).
+            with triggers_off():
+                with transaction.atomic():
+                    self._people()
+                self._phase("people", started)
+                defer = self.defer_indexes and Ticket.objects.count() < self.plan.tickets
+                with _DeferredIndexes(defer):
+                    with _FtsTriggers(self.fts_rebuild):
+                        self._tickets()
+                        self._phase("tickets", started)
+                    self._phase("search rebuild", started)
+                self._phase("indexes", started)
             _fix_sequences(["accounts_organization", "accounts_user", "tickets_ticket",
                             "tickets_message", "tickets_ticketevent", "sla_slatimer"])  # fmt: skip
         finally:

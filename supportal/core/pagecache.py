@@ -28,9 +28,9 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache, wraps
-from typing import Any
+from typing import Any, ClassVar, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.conf import settings
@@ -244,8 +244,26 @@ class Lookup:
     language: str = ""
 
 
+class TaggedCopy:
+    """A dataclass kept in the cache as a tagged tuple of plain values, not as the class: a
+    copy stored by an older release (Redis outlives a deploy) unpickles anyway and, its tag
+    or length not matching, is simply not used."""
+
+    FORMAT: ClassVar[str] = ""
+
+    def dump(self) -> tuple[Any, ...]:
+        return (self.FORMAT, *(getattr(self, field.name) for field in fields(self)))  # type: ignore[arg-type]
+
+    @classmethod
+    def load(cls, value: Any) -> Self | None:
+        size = len(fields(cls)) + 1  # type: ignore[arg-type]
+        if isinstance(value, tuple) and len(value) == size and value[0] == cls.FORMAT:
+            return cls(*value[1:])
+        return None
+
+
 @dataclass(frozen=True)
-class Stored:
+class Stored(TaggedCopy):
     body: bytes
     compressed: bytes | None
     headers: tuple[tuple[str, str], ...]
@@ -253,38 +271,49 @@ class Stored:
     modified: int
     extra: Any = None  # what a fill needs beside the body (see cached_page)
 
-    # Kept in the cache as a tagged tuple of plain values, not as this class: a copy stored by
-    # an older release (Redis outlives a deploy) unpickles anyway and is simply not used.
-    FORMAT = "page/2"
-
-    def dump(self) -> tuple[Any, ...]:
-        return (
-            self.FORMAT,
-            self.body,
-            self.compressed,
-            self.headers,
-            self.etag,
-            self.modified,
-            self.extra,
-        )
-
-    @classmethod
-    def load(cls, value: Any) -> Stored | None:
-        if isinstance(value, tuple) and len(value) == 7 and value[0] == cls.FORMAT:
-            return cls(*value[1:])
-        return None
+    FORMAT: ClassVar[str] = "page/2"
 
 
 @lru_cache(maxsize=4096)
-def _cached_view(path: str) -> Callable[..., Any] | None:
-    """The marked view serving this path, or None."""
+def marked_view(path: str, mark: str = "page_cache") -> Callable[..., Any] | None:
+    """The view serving this path when it carries `mark` (an attribute its decorator set),
+    else None; resolved once per path."""
     language = translation.get_language_from_path(path) or settings.LANGUAGE_CODE
     with translation.override(language):
         try:
             match = resolve(path)
         except Resolver404:
             return None
-    return match.func if getattr(match.func, "page_cache", False) else None
+    return match.func if getattr(match.func, mark, False) else None
+
+
+def site_key_parts(request: HttpRequest, path: str) -> tuple[list[str], str] | None:
+    """What every stored page depends on beside its own address: scheme, host, the notice
+    shown (so its dismissal), the legal versions the footer links to; and the page's language.
+    None when the request must go through the stack (a host not allowed, maintenance)."""
+    try:
+        host = request.get_host()
+    except DisallowedHost:
+        return None
+    # Imported here: the middleware module loads before the apps' models.
+    from supportal.core.maintenance import maintenance_state
+    from supportal.helpcenter.context_processors import active_notice
+    from supportal.legal.current import current
+
+    if maintenance_state().enabled:
+        return None
+    language = translation.get_language_from_path(path) or settings.LANGUAGE_CODE
+    with translation.override(language):
+        notice = active_notice(request)
+    legal = sorted(current().latest.items())
+    return [request.scheme, host, str(notice["id"] if notice else 0), repr(legal)], language
+
+
+def stored_headers(response: HttpResponseBase) -> tuple[tuple[str, str], ...]:
+    """The headers the stack added that a stored copy answers with again."""
+    return tuple(
+        (name, value) for name, value in response.items() if name.lower() not in _NOT_STORED
+    )
 
 
 def _canonical_query(query: str, allowed: frozenset[str]) -> str | None:
@@ -310,55 +339,31 @@ def lookup_for(request: HttpRequest) -> Lookup | None:
     if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
         return None
     path = request.path_info
-    view = _cached_view(path)
+    view = marked_view(path)
     if view is None:
         return None
     allowed = getattr(view, "page_cache_query", frozenset())
     query = _canonical_query(request.META.get("QUERY_STRING", ""), allowed)
     if query is None:
         return None
-    try:
-        host = request.get_host()
-    except DisallowedHost:
-        return None
-    # Imported here: the middleware module loads before the apps' models.
-    from supportal.core.maintenance import maintenance_state
     from supportal.helpcenter.cache import content_version
-    from supportal.helpcenter.context_processors import active_notice
-    from supportal.legal.current import current
 
-    if maintenance_state().enabled:
-        return None
+    site = site_key_parts(request, path)
     version = content_version()
-    if version is None:
+    if site is None or version is None:
         return None
-    language = translation.get_language_from_path(path) or settings.LANGUAGE_CODE
-    with translation.override(language):
-        notice = active_notice(request)
-    dismissed = DISMISS_COOKIE in cookies
-    legal = sorted(current().latest.items())
-    parts = [
-        version,
-        request.scheme,
-        host,
-        path,
-        query,
-        str(notice["id"] if notice else 0),
-        repr(legal),
-    ]
-    digest = hashlib.sha256("\n".join(parts).encode("utf-8", "replace")).hexdigest()
+    parts, language = site
+    text = "\n".join([version, path, query, *parts])
+    digest = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
     fill = getattr(view, "page_cache_fill", None)
-    return Lookup(
-        key=f"page:{digest}", own=dismissed or fill is not None, fill=fill, language=language
-    )
+    own = DISMISS_COOKIE in request.COOKIES or fill is not None
+    return Lookup(key=f"page:{digest}", own=own, fill=fill, language=language)
 
 
 def _store(
     response: HttpResponseBase, body: bytes, extra: Any = None, *, compress: bool = True
 ) -> Stored:
-    headers = tuple(
-        (name, value) for name, value in response.items() if name.lower() not in _NOT_STORED
-    )
+    headers = stored_headers(response)
     modified = parse_http_date_safe(response.get("Last-Modified", "")) or int(time.time())
     compressed = None
     if compress and len(body) >= GZIP_MIN_LENGTH:

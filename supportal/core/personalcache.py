@@ -40,20 +40,26 @@ import gzip
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache, wraps
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import DisallowedHost
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.urls import Resolver404, resolve
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from supportal.core.middleware import GetResponse
+from supportal.core.pagecache import (
+    MAX_QUERY,
+    TaggedCopy,
+    marked_view,
+    site_key_parts,
+    stored_headers,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -64,18 +70,6 @@ MAX_AGE = 60
 KEEP_CHANGES = 15 * 60
 GZIP_MIN_LENGTH = 200
 PERSONAL = "private, no-store"
-_NOT_STORED = frozenset(
-    {
-        "cache-control",
-        "content-encoding",
-        "content-length",
-        "set-cookie",
-        "vary",
-        "x-page-cache",
-        "x-request-id",
-    }
-)
-MAX_QUERY = 512
 
 # --- What each table's rows change ----------------------------------------------------------
 
@@ -352,25 +346,53 @@ def install_triggers(using: str = "default", **kwargs: Any) -> None:
         return
     wanted = trigger_sql(dialect, tables)
     with db.cursor() as cursor:
-        if dialect.vendor == "sqlite":
-            cursor.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'")
-        else:
-            cursor.execute(
-                "SELECT t.tgname, c.relname FROM pg_trigger t"
-                " JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal"
-            )
-        existing = {name: table for name, table in cursor.fetchall() if name.startswith("pc_")}
+        existing = _existing_triggers(cursor, dialect.vendor)
         if set(existing) == set(wanted):
             return
-        for name, table in existing.items():
-            if dialect.vendor == "sqlite":
-                cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
-            else:
-                cursor.execute(f'DROP TRIGGER IF EXISTS "{name}" ON "{table}"')
-                cursor.execute(f'DROP FUNCTION IF EXISTS "{name}"()')
+        _drop_triggers(cursor, dialect.vendor, existing)
         for statements in wanted.values():
             for statement in statements:
                 cursor.execute(statement)
+
+
+def _existing_triggers(cursor: Any, vendor: str) -> dict[str, str]:
+    """Our triggers now in the database: name -> table."""
+    if vendor == "sqlite":
+        cursor.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'")
+    else:
+        cursor.execute(
+            "SELECT t.tgname, c.relname FROM pg_trigger t"
+            " JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal"
+        )
+    return {name: table for name, table in cursor.fetchall() if name.startswith("pc_")}
+
+
+def _drop_triggers(cursor: Any, vendor: str, existing: dict[str, str]) -> None:
+    for name, table in existing.items():
+        if vendor == "sqlite":
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+        else:
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{name}" ON "{table}"')
+            cursor.execute(f'DROP FUNCTION IF EXISTS "{name}"()')
+
+
+@contextmanager
+def triggers_off(using: str = "default") -> Iterator[None]:
+    """Without the change triggers for a bulk load of generated data (a million requests
+    would write millions of change rows nobody reads); put back afterwards. Copies a live
+    server stored meanwhile are not told about what was loaded."""
+    from django.db import connections
+
+    db = connections[using]
+    if _dialect(db.vendor) is None:
+        yield
+        return
+    with db.cursor() as cursor:
+        _drop_triggers(cursor, db.vendor, _existing_triggers(cursor, db.vendor))
+    try:
+        yield
+    finally:
+        install_triggers(using)
 
 
 def prune_changes(older_than: int = KEEP_CHANGES) -> int:
@@ -406,22 +428,11 @@ def personal_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     return wrapper
 
 
-@lru_cache(maxsize=4096)
-def _is_personal_path(path: str) -> bool:
-    language = translation.get_language_from_path(path) or settings.LANGUAGE_CODE
-    with translation.override(language):
-        try:
-            match = resolve(path)
-        except Resolver404:
-            return False
-    return bool(getattr(match.func, "personal_cache", False))
-
-
 # --- The cache ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Entry:
+class Entry(TaggedCopy):
     body: bytes
     compressed: bytes | None
     headers: tuple[tuple[str, str], ...]
@@ -431,26 +442,7 @@ class Entry:
     seen: str  # the change log's position before the render (row id, or a snapshot)
     rendered: float
 
-    FORMAT = "personal/1"
-
-    def dump(self) -> tuple[Any, ...]:
-        return (
-            self.FORMAT,
-            self.body,
-            self.compressed,
-            self.headers,
-            self.user,
-            self.organization,
-            self.session,
-            self.seen,
-            self.rendered,
-        )
-
-    @classmethod
-    def load(cls, value: Any) -> Entry | None:
-        if isinstance(value, tuple) and len(value) == 9 and value[0] == cls.FORMAT:
-            return cls(*value[1:])
-        return None
+    FORMAT: ClassVar[str] = "personal/1"
 
 
 def key_for(request: HttpRequest) -> str | None:
@@ -470,24 +462,13 @@ def key_for(request: HttpRequest) -> str | None:
     if len(query) > MAX_QUERY:
         return None
     path = request.path_info
-    if not _is_personal_path(path):
+    if marked_view(path, "personal_cache") is None:
         return None
-    try:
-        host = request.get_host()
-    except DisallowedHost:
+    site = site_key_parts(request, path)
+    if site is None:
         return None
-    from supportal.core.maintenance import maintenance_state
-    from supportal.helpcenter.context_processors import active_notice
-    from supportal.legal.current import current
-
-    if maintenance_state().enabled:
-        return None
-    language = translation.get_language_from_path(path) or settings.LANGUAGE_CODE
-    with translation.override(language):
-        notice = active_notice(request)
     parts = [
-        request.scheme,
-        host,
+        *site[0],
         path,
         query,
         repr(sorted(cookies.items())),
@@ -495,8 +476,6 @@ def key_for(request: HttpRequest) -> str | None:
         meta.get("HTTP_ACCEPT", ""),
         meta.get("HTTP_SEC_FETCH_DEST", ""),
         meta.get("HTTP_ACCEPT_LANGUAGE", ""),
-        str(notice["id"] if notice else 0),
-        repr(sorted(current().latest.items())),
     ]
     digest = hashlib.sha256("\n".join(parts).encode("utf-8", "replace")).hexdigest()
     return f"personal:{digest}"
@@ -616,9 +595,7 @@ class PersonalPageCacheMiddleware:
             # by the next hit's comparison with that row.
             return response
         user, organization = response.personal_cache_user  # type: ignore[attr-defined]
-        headers = tuple(
-            (name, value) for name, value in response.items() if name.lower() not in _NOT_STORED
-        )
+        headers = stored_headers(response)
         compressed = None
         if len(body) >= GZIP_MIN_LENGTH:
             compressed = gzip.compress(body, compresslevel=6, mtime=0)

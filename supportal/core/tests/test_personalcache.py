@@ -286,6 +286,14 @@ class TriggerTests:
         assert {f"u:{personas.customer.pk}", f"o:{personas.acme.pk}"} <= scopes
         assert "*" not in scopes
 
+    def test_they_are_off_for_a_bulk_load_and_back_after(self, personas: Personas) -> None:
+        PageChange.objects.all().delete()
+        with personalcache.triggers_off():
+            make_ticket(personas.customer, "Loaded")
+            assert not PageChange.objects.exists()
+        make_ticket(personas.customer, "Written after")
+        assert PageChange.objects.filter(scope=f"u:{personas.customer.pk}").exists()
+
     def test_they_are_pruned(self, personas: Personas) -> None:
         make_user("someone@acme.test", role=Role.CUSTOMER)
         assert PageChange.objects.exists()
