@@ -9,6 +9,8 @@ from django.core.cache import caches
 from django.utils import translation
 
 from supportal.core.copies import pin_all_empty
+from supportal.core.pagecache import forget_local_copies
+from supportal.helpcenter.context_processors import forget_cached_notices
 from supportal.test import Personas, ScratchDatabase, make_personas
 
 pytest_plugins = ["supportal.browser_testing"]
@@ -34,6 +36,9 @@ def _clear_caches() -> Iterator[None]:
     yield
     for alias in ("default",):
         caches[alias].clear()
+    # What each process keeps beside Redis for a few seconds (core/pagecache, the notices).
+    forget_local_copies()
+    forget_cached_notices()
     pin_all_empty()  # copies of rules built in the rolled-back transaction; no reads meanwhile
 
 

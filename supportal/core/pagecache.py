@@ -34,7 +34,8 @@ from typing import Any, ClassVar, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware, get_token
@@ -244,6 +245,42 @@ class Lookup:
     language: str = ""
 
 
+# --- Where copies live --------------------------------------------------------------------------
+
+# With Redis, copies are shared by every process there; each process also keeps the ones it
+# served in its own memory for a few seconds, so a hit costs no round trip. Safe because a
+# copy's key names everything it depends on (a new content version, notice or session state
+# is a new key), and personal copies are checked against the database on every hit anyway.
+LOCAL_SECONDS = 30
+_local = LocMemCache("supportal-local-copies", {"OPTIONS": {"MAX_ENTRIES": 1000}})
+
+
+def _shared_is_local() -> bool:
+    return isinstance(caches["default"], LocMemCache)
+
+
+def copy_get(key: str) -> Any:
+    if _shared_is_local():
+        return cache.get(key)
+    value = _local.get(key)
+    if value is None:
+        value = cache.get(key)
+        if value is not None:
+            _local.set(key, value, LOCAL_SECONDS)
+    return value
+
+
+def copy_set(key: str, value: Any, seconds: int) -> None:
+    cache.set(key, value, seconds)
+    if not _shared_is_local():
+        _local.set(key, value, min(seconds, LOCAL_SECONDS))
+
+
+def forget_local_copies() -> None:
+    """This process's own copies (tests, between one another)."""
+    _local.clear()
+
+
 class TaggedCopy:
     """A dataclass kept in the cache as a tagged tuple of plain values, not as the class: a
     copy stored by an older release (Redis outlives a deploy) unpickles anyway and, its tag
@@ -439,7 +476,7 @@ class PageCacheMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         lookup = lookup_for(request)
         if lookup is not None:
-            stored = Stored.load(cache.get(lookup.key))
+            stored = Stored.load(copy_get(lookup.key))
             if stored is not None:
                 if lookup.fill is None:
                     return _serve(request, stored, lookup, "hit")
@@ -452,7 +489,7 @@ class PageCacheMiddleware:
             # The view answered this visitor already; its placeholder copy is for the next.
             extra = getattr(response, "page_cache_extra", None)
             stored = _store(response, body, extra, compress=False)  # compressed once filled
-            cache.set(lookup.key, stored.dump(), STORE_SECONDS)
+            copy_set(lookup.key, stored.dump(), STORE_SECONDS)
             response["Cache-Control"] = PERSONAL
             patch_vary_headers(response, VARY)
             response["X-Page-Cache"] = "miss"
@@ -460,7 +497,7 @@ class PageCacheMiddleware:
         if body is not None and not response.cookies:
             if lookup is not None:
                 stored = _store(response, body)
-                cache.set(lookup.key, stored.dump(), STORE_SECONDS)
+                copy_set(lookup.key, stored.dump(), STORE_SECONDS)
                 return _serve(request, stored, lookup, "miss")
             # A visitor's page that is not shared (a query string, a message, maintenance).
             response.setdefault("Cache-Control", VISITOR_OWN)

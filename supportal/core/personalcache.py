@@ -47,7 +47,6 @@ from functools import lru_cache, wraps
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import timezone
@@ -56,6 +55,8 @@ from supportal.core.middleware import GetResponse
 from supportal.core.pagecache import (
     MAX_QUERY,
     TaggedCopy,
+    copy_get,
+    copy_set,
     marked_view,
     site_key_parts,
     stored_headers,
@@ -571,7 +572,7 @@ class PersonalPageCacheMiddleware:
             return self.get_response(request)
         session_key = request.COOKIES[settings.SESSION_COOKIE_NAME]
         try:
-            entry = Entry.load(cache.get(key))
+            entry = Entry.load(copy_get(key))
             if (
                 entry is not None
                 and time.time() - entry.rendered < MAX_AGE
@@ -600,5 +601,5 @@ class PersonalPageCacheMiddleware:
         if len(body) >= GZIP_MIN_LENGTH:
             compressed = gzip.compress(body, compresslevel=6, mtime=0)
         entry = Entry(body, compressed, headers, user, organization, *before, rendered)
-        cache.set(key, entry.dump(), MAX_AGE)
+        copy_set(key, entry.dump(), MAX_AGE)
         return response
