@@ -119,8 +119,6 @@ def cached_page(
             # by static/js/app.js (base.html names the zone in <meta name="render-zone">).
             with timezone.override(settings.TIME_ZONE):
                 response = view(request, *args, **kwargs)
-                if fill is not None and hasattr(response, "render"):
-                    response.render()  # a TemplateResponse, rendered in the site's zone too
         else:
             response = view(request, *args, **kwargs)
         if fill is None:
@@ -157,7 +155,7 @@ def cached_form_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
         response = view(request, *args, **kwargs)
         if request.method == "GET" and response.status_code == 200 and _is_visitor(request):
             if hasattr(response, "render"):
-                response.render()
+                response.render()  # a TemplateResponse: here, in the site's zone (cached_page)
             found = _CSRF_INPUT.search(response.content)
             if found is not None:
                 template = response.content.replace(found.group(1), CSRF_PLACEHOLDER)
@@ -402,30 +400,61 @@ def _store(
 ) -> Stored:
     headers = stored_headers(response)
     modified = parse_http_date_safe(response.get("Last-Modified", "")) or int(time.time())
-    compressed = None
-    if compress and len(body) >= GZIP_MIN_LENGTH:
-        # mtime 0: the same page compresses to the same bytes in every process.
-        compressed = gzip.compress(body, compresslevel=6, mtime=0)
+    compressed = compressed_copy(body) if compress else None
     etag = quote_etag(hashlib.blake2b(body, digest_size=12).hexdigest())
     return Stored(body, compressed, headers, f"W/{etag}", modified, extra)
 
 
-def _serve(request: HttpRequest, stored: Stored, lookup: Lookup, state: str) -> HttpResponse:
-    gzipped = stored.compressed is not None and bool(
-        _ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", ""))
-    )
-    body = stored.compressed if gzipped and stored.compressed is not None else stored.body
-    response = HttpResponse(body)
-    for name, value in stored.headers:
+def accepts_gzip(request: HttpRequest) -> bool:
+    return bool(_ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
+
+
+def compressed_copy(body: bytes, level: int = 6) -> bytes | None:
+    """A page body gzip-compressed, when worth it; mtime 0, so the same page compresses to the
+    same bytes in every process."""
+    if len(body) < GZIP_MIN_LENGTH:
+        return None
+    return gzip.compress(body, compresslevel=level, mtime=0)
+
+
+def answer(
+    request: HttpRequest,
+    body: bytes,
+    compressed: bytes | None,
+    headers: tuple[tuple[str, str], ...],
+    *,
+    cache_control: str,
+    state: str,
+    response: HttpResponse | None = None,
+) -> HttpResponse:
+    """A stored copy's answer (every page cache's): the compressed body to who accepts gzip,
+    the headers the stack added when it was stored, and this answer's own."""
+    gzipped = compressed is not None and accepts_gzip(request)
+    response = response if response is not None else HttpResponse()
+    response.content = compressed if gzipped and compressed is not None else body
+    for name, value in headers:
         response[name] = value
     if gzipped:
         response["Content-Encoding"] = "gzip"
-    response["Content-Length"] = str(len(body))
-    response["ETag"] = stored.etag
-    response["Last-Modified"] = http_date(stored.modified)
-    response["Cache-Control"] = VISITOR_OWN if lookup.own else public_cache_control()
+    response["Content-Length"] = str(len(response.content))
+    response["Cache-Control"] = cache_control
     response["Vary"] = ", ".join(VARY)
     response["X-Page-Cache"] = state
+    return response
+
+
+def _serve(request: HttpRequest, stored: Stored, lookup: Lookup, state: str) -> HttpResponse:
+    cache_control = VISITOR_OWN if lookup.own else public_cache_control()
+    response = answer(
+        request,
+        stored.body,
+        stored.compressed,
+        stored.headers,
+        cache_control=cache_control,
+        state=state,
+    )
+    response["ETag"] = stored.etag
+    response["Last-Modified"] = http_date(stored.modified)
     if not _CONDITIONAL.intersection(request.META):
         return response
     conditional = get_conditional_response(
@@ -439,26 +468,23 @@ def _serve(request: HttpRequest, stored: Stored, lookup: Lookup, state: str) -> 
 def _serve_filled(
     request: HttpRequest, stored: Stored, fill: Fill, language: str
 ) -> HttpResponse | None:
-    """A copy with this visitor's bytes put in: compressed per answer, private, no ETag."""
-    response = HttpResponse()
+    """A copy with this visitor's bytes put in: compressed per answer (level 1, a few tens of
+    microseconds for a page), private, no ETag."""
+    response = HttpResponse()  # the fill may set this visitor's cookie on it
     with translation.override(language):
         body = fill(request, response, stored.body, stored.extra)
     if body is None:
         return None
-    for name, value in stored.headers:
-        response[name] = value
-    if len(body) >= GZIP_MIN_LENGTH and _ACCEPTS_GZIP.search(
-        request.META.get("HTTP_ACCEPT_ENCODING", "")
-    ):
-        # Level 1: a few tens of microseconds for a page; most of level 6's size.
-        body = gzip.compress(body, compresslevel=1, mtime=0)
-        response["Content-Encoding"] = "gzip"
-    response.content = body
-    response["Content-Length"] = str(len(body))
-    response["Cache-Control"] = PERSONAL
-    response["Vary"] = ", ".join(VARY)
-    response["X-Page-Cache"] = "hit"
-    return response
+    compressed = compressed_copy(body, level=1) if accepts_gzip(request) else None
+    return answer(
+        request,
+        body,
+        compressed,
+        stored.headers,
+        cache_control=PERSONAL,
+        state="hit",
+        response=response,
+    )
 
 
 def public_cache_control() -> str:

@@ -36,7 +36,6 @@ customer page shows it; a test fails when a table is added without saying. Rows 
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import logging
 import time
@@ -54,7 +53,10 @@ from django.utils import timezone
 from supportal.core.middleware import GetResponse
 from supportal.core.pagecache import (
     MAX_QUERY,
+    PERSONAL,
     TaggedCopy,
+    answer,
+    compressed_copy,
     copy_get,
     copy_set,
     marked_view,
@@ -69,48 +71,64 @@ logger = logging.getLogger(__name__)
 MAX_AGE = 60
 # Change rows are kept well past MAX_AGE, so none a stored copy must see is pruned first.
 KEEP_CHANGES = 15 * 60
-GZIP_MIN_LENGTH = 200
-PERSONAL = "private, no-store"
 
 # --- What each table's rows change ----------------------------------------------------------
 
 EVERYONE = "*"
-# table -> how a row written there reaches customers' pages:
-#   ("all",)                 every customer's pages (settings, names, content)
-#   ("user", column, ...)    the people those columns name
-#   ("ticket", column, ...)  the requester, organization and CCs of the requests named
-#   ("request",)             tickets_ticket itself: its requester, organization and CCs
-#   ("staff-user",)          accounts_user: that person; everyone when an agent or admin
-#   None                     no customer page shows it (kept off the triggers on purpose)
-TABLES: dict[str, tuple[str, ...] | None] = {
+
+
+@dataclass(frozen=True)
+class Route:
+    """Whose pages a row written to a table changes."""
+
+    everyone: bool = False  # every customer's (settings, names, content)
+    users: tuple[str, ...] = ()  # the people these columns name
+    requests: tuple[str, ...] = ()  # the requester, organization and CCs of these requests
+    request_row: bool = False  # tickets_ticket itself: its requester, organization and CCs
+    person_row: bool = False  # accounts_user: that person; everyone when an agent or admin
+
+
+ALL = Route(everyone=True)
+
+
+def users(*columns: str) -> Route:
+    return Route(users=columns)
+
+
+def requests(*columns: str, people: tuple[str, ...] = ()) -> Route:
+    return Route(requests=columns, users=people)
+
+
+# table -> its Route, or None: no customer page shows it (kept off the triggers on purpose).
+TABLES: dict[str, Route | None] = {
     # accounts
-    "accounts_user": ("staff-user",),
-    "accounts_organization": ("all",),
-    "accounts_securitypolicy": ("all",),
-    "accounts_totpdevice": ("user", "user_id"),
-    "accounts_recoverycode": ("user", "user_id"),
-    "accounts_trustedbrowser": ("user", "user_id"),
-    "accounts_passkey": ("user", "user_id"),
-    "accounts_usersession": ("user", "user_id"),
-    "accounts_user_groups": ("user", "user_id"),
-    "accounts_user_user_permissions": ("user", "user_id"),
+    "accounts_user": Route(person_row=True),
+    "accounts_organization": ALL,
+    "accounts_securitypolicy": ALL,
+    "accounts_totpdevice": users("user_id"),
+    "accounts_recoverycode": users("user_id"),
+    "accounts_trustedbrowser": users("user_id"),
+    "accounts_passkey": users("user_id"),
+    "accounts_usersession": users("user_id"),
+    "accounts_user_groups": users("user_id"),
+    "accounts_user_user_permissions": users("user_id"),
     # core
-    "core_maintenancemode": ("all",),
+    "core_maintenancemode": ALL,
     "core_outboundemail": None,
     "core_pagechange": None,
     # help center: content and notices everyone sees
-    "helpcenter_category": ("all",),
-    "helpcenter_categorytranslation": ("all",),
-    "helpcenter_section": ("all",),
-    "helpcenter_sectiontranslation": ("all",),
-    "helpcenter_label": ("all",),
-    "helpcenter_article": ("all",),
-    "helpcenter_article_labels": ("all",),
-    "helpcenter_articletranslation": ("all",),
-    "helpcenter_articlemedia": ("all",),
-    "helpcenter_notice": ("all",),
-    "helpcenter_noticetranslation": ("all",),
-    "helpcenter_articlevote": ("user", "user_id"),
+    "helpcenter_category": ALL,
+    "helpcenter_categorytranslation": ALL,
+    "helpcenter_section": ALL,
+    "helpcenter_sectiontranslation": ALL,
+    "helpcenter_label": ALL,
+    "helpcenter_article": ALL,
+    "helpcenter_article_labels": ALL,
+    "helpcenter_articletranslation": ALL,
+    "helpcenter_articlemedia": ALL,
+    "helpcenter_notice": ALL,
+    "helpcenter_noticetranslation": ALL,
+    "helpcenter_articlevote": users("user_id"),
     "helpcenter_articlerevision": None,  # editors' history
     "helpcenter_searchlog": None,
     "helpcenter_searchdocument": None,  # the search index (its own version, search/)
@@ -118,37 +136,37 @@ TABLES: dict[str, tuple[str, ...] | None] = {
     "helpcenter_searchterm": None,
     "helpcenter_searchstats": None,
     # requests
-    "tickets_ticket": ("request",),
-    "tickets_message": ("ticket", "ticket_id"),
-    "tickets_attachment": ("ticket", "ticket_id"),
-    "tickets_ticketcc": ("ticket", "ticket_id", "user", "user_id"),
-    "tickets_ticketfieldvalue": ("ticket", "ticket_id"),
-    "tickets_tickettag": ("ticket", "ticket_id"),
-    "tickets_ticketlink": ("ticket", "first_id", "second_id"),
-    "tickets_ticketevent": ("ticket", "ticket_id"),
-    "tickets_accesstoken": ("ticket", "ticket_id", "user", "user_id"),
-    "tickets_deflection": ("user", "user_id"),
-    "tickets_group": ("all",),
-    "tickets_group_members": ("all",),
-    "tickets_requesttype": ("all",),
-    "tickets_customfield": ("all",),
-    "tickets_tag": ("all",),
+    "tickets_ticket": Route(request_row=True),
+    "tickets_message": requests("ticket_id"),
+    "tickets_attachment": requests("ticket_id"),
+    "tickets_ticketcc": requests("ticket_id", people=("user_id",)),
+    "tickets_ticketfieldvalue": requests("ticket_id"),
+    "tickets_tickettag": requests("ticket_id"),
+    "tickets_ticketlink": requests("first_id", "second_id"),
+    "tickets_ticketevent": requests("ticket_id"),
+    "tickets_accesstoken": requests("ticket_id", people=("user_id",)),
+    "tickets_deflection": users("user_id"),
+    "tickets_group": ALL,
+    "tickets_group_members": ALL,
+    "tickets_requesttype": ALL,
+    "tickets_customfield": ALL,
+    "tickets_tag": ALL,
     "tickets_ticketsearch": None,  # the agents' search index
     "tickets_savedview": None,  # agents' views
-    "satisfaction_rating": ("ticket", "ticket_id"),
-    "satisfaction_surveyask": ("ticket", "ticket_id"),
-    "privacy_erasedticket": ("ticket", "ticket_id"),
+    "satisfaction_rating": requests("ticket_id"),
+    "satisfaction_surveyask": requests("ticket_id"),
+    "privacy_erasedticket": requests("ticket_id"),
     # email
-    "mail_mailbox": ("all",),
+    "mail_mailbox": ALL,
     "mail_inboundemail": None,  # what it creates is a message, seen through tickets_message
     "mail_messagereference": None,
     "mail_ticketmailbox": None,
     "mail_bouncingaddress": None,
     # service levels and automation: agents' tools; customers see their effects on requests
-    "sla_schedule": ("all",),
-    "sla_scheduleinterval": ("all",),
-    "sla_holiday": ("all",),
-    "sla_groupschedule": ("all",),
+    "sla_schedule": ALL,
+    "sla_scheduleinterval": ALL,
+    "sla_holiday": ALL,
+    "sla_groupschedule": ALL,
     "sla_slapolicy": None,
     "sla_slapolicy_request_types": None,
     "sla_slapolicy_groups": None,
@@ -168,12 +186,12 @@ TABLES: dict[str, tuple[str, ...] | None] = {
     "rules_automation": None,
     "rules_automationrun": None,
     # privacy and legal
-    "privacy_dataexport": ("user", "person_id"),
-    "privacy_personerasure": ("user", "user_id"),
-    "privacy_retentionpolicy": ("all",),
-    "legal_policyversion": ("all",),
-    "legal_policytext": ("all",),
-    "legal_policyacceptance": ("user", "user_id"),
+    "privacy_dataexport": users("person_id"),
+    "privacy_personerasure": users("user_id"),
+    "privacy_retentionpolicy": ALL,
+    "legal_policyversion": ALL,
+    "legal_policytext": ALL,
+    "legal_policyacceptance": users("user_id"),
     # operations
     "audit_auditentry": None,
     "rum_timingbucket": None,
@@ -189,19 +207,6 @@ TABLES: dict[str, tuple[str, ...] | None] = {
     "auth_group": None,
     "auth_group_permissions": None,
 }
-
-
-def _parse(spec: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    """("ticket", "a", "user", "b") -> ticket columns ["a"], user columns ["b"]."""
-    tickets: list[str] = []
-    users: list[str] = []
-    target = None
-    for part in spec:
-        if part in ("ticket", "user"):
-            target = tickets if part == "ticket" else users
-        elif target is not None:
-            target.append(part)
-    return tickets, users
 
 
 # --- Trigger SQL, per database ----------------------------------------------------------------
@@ -244,22 +249,21 @@ def _request_people(dialect: Dialect, ref: str, where: str = "") -> str:
     )
 
 
-def _statements(dialect: Dialect, spec: tuple[str, ...], row: str, moved_from: bool) -> list[str]:
+def _statements(dialect: Dialect, route: Route, row: str, moved_from: bool) -> list[str]:
     """What a trigger runs for one row image: `row` is NEW or OLD. With `moved_from` (OLD in
     an UPDATE), only for the people the row no longer names (NEW's are handled as NEW)."""
 
     def changed(column: str) -> str:
         return f" AND OLD.{column} {dialect.distinct} NEW.{column}" if moved_from else ""
 
-    kind = spec[0]
-    if kind == "all":
+    if route.everyone:
         return [] if moved_from else [dialect.row(f"'{EVERYONE}'", "1 = 1")]
-    if kind == "staff-user":
+    if route.person_row:
         statements = [] if moved_from else [dialect.row(f"'u:' || {row}.id", "1 = 1")]
         # Agents' names are on customers' requests: an agent's change, or a demotion.
         statements.append(dialect.row(f"'{EVERYONE}'", _STAFF.format(row=row)))
         return statements
-    if kind == "request":
+    if route.request_row:
         statements = [
             dialect.row(
                 f"'{prefix}:' || {row}.{column}", f"{row}.{column} IS NOT NULL{changed(column)}"
@@ -274,14 +278,13 @@ def _statements(dialect: Dialect, spec: tuple[str, ...], row: str, moved_from: b
                 )
             )
         return statements
-    tickets, users = _parse(spec)
     statements = [
         _request_people(dialect, f"{row}.{column}", changed(column).removeprefix(" AND "))
-        for column in tickets
+        for column in route.requests
     ]
     statements += [
         dialect.row(f"'u:' || {row}.{column}", f"{row}.{column} IS NOT NULL{changed(column)}")
-        for column in users
+        for column in route.users
     ]
     return statements
 
@@ -291,12 +294,12 @@ def trigger_sql(dialect: Dialect, tables: Iterable[str]) -> dict[str, list[str]]
     out: dict[str, list[str]] = {}
     tag = signature(dialect)
     for table in sorted(tables):
-        spec = TABLES.get(table)
-        if not spec:
+        route = TABLES.get(table)
+        if route is None:
             continue
-        new = _statements(dialect, spec, "NEW", moved_from=False)
-        old = _statements(dialect, spec, "OLD", moved_from=False)
-        moved = _statements(dialect, spec, "OLD", moved_from=True)
+        new = _statements(dialect, route, "NEW", moved_from=False)
+        old = _statements(dialect, route, "OLD", moved_from=False)
+        moved = _statements(dialect, route, "OLD", moved_from=True)
         name = f"pc_{tag}_{table}"[:60]
         if dialect.vendor == "sqlite":
             for op, body in (("INSERT", new), ("DELETE", old), ("UPDATE", new + moved)):
@@ -322,10 +325,10 @@ def trigger_sql(dialect: Dialect, tables: Iterable[str]) -> dict[str, list[str]]
 def signature(dialect: Dialect) -> str:
     """Eight hex digits naming this version of the triggers (the table map and the SQL)."""
     text = repr(sorted(TABLES.items())) + repr(dialect)
-    for spec in TABLES.values():
-        if spec:
+    for route in TABLES.values():
+        if route is not None:
             for row, moved in (("NEW", False), ("OLD", True)):
-                text += repr(_statements(dialect, spec, row, moved_from=moved))
+                text += repr(_statements(dialect, route, row, moved_from=moved))
     return hashlib.blake2b(text.encode(), digest_size=4).hexdigest()
 
 
@@ -534,22 +537,6 @@ def _still_valid(entry: Entry, session_key: str) -> bool:
     return row is not None and not row[1] and _hash(row[0]) == entry.session
 
 
-def _serve(request: HttpRequest, entry: Entry) -> HttpResponse:
-    accepts = "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "")
-    gzipped = entry.compressed is not None and accepts
-    body = entry.compressed if gzipped and entry.compressed is not None else entry.body
-    response = HttpResponse(body)
-    for name, value in entry.headers:
-        response[name] = value
-    if gzipped:
-        response["Content-Encoding"] = "gzip"
-    response["Content-Length"] = str(len(body))
-    response["Cache-Control"] = PERSONAL
-    response["Vary"] = "Accept-Encoding, Cookie"
-    response["X-Page-Cache"] = "personal"
-    return response
-
-
 def _only_renewed_csrf(request: HttpRequest, response: HttpResponseBase) -> bool:
     """No cookie set but the CSRF cookie, sent again unchanged (Django renews its expiry on
     every page with a form; a copy served within MAX_AGE simply does not)."""
@@ -579,7 +566,14 @@ class PersonalPageCacheMiddleware:
                 and _still_valid(entry, session_key)
             ):
                 request.page_cache_user = entry.user  # type: ignore[attr-defined]  # the log
-                return _serve(request, entry)
+                return answer(
+                    request,
+                    entry.body,
+                    entry.compressed,
+                    entry.headers,
+                    cache_control=PERSONAL,
+                    state="personal",
+                )
             before = _position(session_key)
         except DatabaseError:
             logger.warning("personal page cache unreadable; rendering", exc_info=True)
@@ -597,9 +591,6 @@ class PersonalPageCacheMiddleware:
             return response
         user, organization = response.personal_cache_user  # type: ignore[attr-defined]
         headers = stored_headers(response)
-        compressed = None
-        if len(body) >= GZIP_MIN_LENGTH:
-            compressed = gzip.compress(body, compresslevel=6, mtime=0)
-        entry = Entry(body, compressed, headers, user, organization, *before, rendered)
+        entry = Entry(body, compressed_copy(body), headers, user, organization, *before, rendered)
         copy_set(key, entry.dump(), MAX_AGE)
         return response
