@@ -40,12 +40,14 @@ LOCAL_SECONDS = 2.0
 def _candidates() -> list[dict[str, Any]]:
     """Notices live at some moment of the next minute, with all their translations (one query)."""
     local = isinstance(caches["default"], LocMemCache)
-    if not local and _Seen.found is not None and time.monotonic() - _Seen.read_at < LOCAL_SECONDS:
+    # The wall clock, not a monotonic one: a notice's window is wall-clock time, so a clock that
+    # moved (or a test travelling in time) must not keep a list read for another moment.
+    if not local and _Seen.found is not None and abs(time.time() - _Seen.read_at) < LOCAL_SECONDS:
         return _Seen.found
     found = cache.get(_CACHE_KEY)
     if found is not None:
         if not local:
-            _Seen.found, _Seen.read_at = found, time.monotonic()
+            _Seen.found, _Seen.read_at = found, time.time()
         return found
     now = timezone.now()
     notices: dict[int, dict[str, Any]] = {}

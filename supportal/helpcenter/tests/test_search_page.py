@@ -3,12 +3,14 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
+from supportal.helpcenter import cache as helpcenter_cache
 from supportal.helpcenter import search
 from supportal.helpcenter.models import SearchLog, Visibility
 from supportal.helpcenter.tests.test_search_fixtures import make_article, make_section
@@ -139,7 +141,12 @@ class SearchPageTests:
         html = client.get(url("search"), {"q": "refund"}).content.decode()
         assert "Refund agents" in html and "Refund draft" not in html
 
-    def test_it_makes_a_constant_number_of_queries(self, client: Client) -> None:
+    def test_it_makes_a_constant_number_of_queries(
+        self, client: Client, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # The content version is read again every RECHECK seconds; a slow run must not put that
+        # read into one measurement and not the other.
+        monkeypatch.setattr(helpcenter_cache, "RECHECK", 3600.0)
         # Each search is one no stored copy answers (a copy is keyed on the words as typed
         # and on the content version, which a publish changes).
         section = make_section()
@@ -153,7 +160,9 @@ class SearchPageTests:
         # the number of articles); the next is the page as it usually is.
         with CaptureQueriesContext(connection) as reload:
             client.get(url("search"), {"q": "printer"})
-        assert len(reload) == len(few) + 3 + 1  # and the content version the publish renewed
+        # and, where the shared cache is the database, the content version the publish renewed
+        version_read = settings.CACHES[settings.SHARED_CACHE]["BACKEND"].endswith("DatabaseCache")
+        assert len(reload) == len(few) + 3 + int(version_read)
         with CaptureQueriesContext(connection) as many:
             html = client.get(url("search"), {"q": "Printer"}).content.decode()
         assert len(result_links(html)) == 10
