@@ -88,6 +88,9 @@ try:
     CDN_MAX_AGE = env_int("CDN_MAX_AGE", 300, minimum=0)
     # Customers' repeat views of their own pages from their session's copy (core/personalcache).
     PERSONAL_PAGE_CACHE = env_bool("PERSONAL_PAGE_CACHE", True)
+    # Where browsers open chat WebSockets (the chat process), e.g. ws://127.0.0.1:8001. Empty:
+    # the page's own origin under /ws/, for a load balancer that routes /ws/ to chat processes.
+    CHAT_URL = env_url("CHAT_URL", "", schemes=("ws", "wss")).rstrip("/")
 
     DEFAULT_LANGUAGE = env_str("DEFAULT_LANGUAGE", "en").lower()
     if DEFAULT_LANGUAGE not in LANGUAGE_CODES:
@@ -176,6 +179,11 @@ try:
     METRICS_TOKEN = env_str("METRICS_TOKEN")
     if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
         raise ConfigError("METRICS_TOKEN must be at least 16 characters long")
+    # POST /api/phone/events (supportal/phone/api.py, docs/phone.md): a telephony system sends
+    # "Authorization: Bearer <this secret>". Unset: the endpoint answers 404.
+    PHONE_WEBHOOK_SECRET = env_str("PHONE_WEBHOOK_SECRET")
+    if PHONE_WEBHOOK_SECRET and len(PHONE_WEBHOOK_SECRET) < 16:
+        raise ConfigError("PHONE_WEBHOOK_SECRET must be at least 16 characters long")
     METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
     if [item.lower() for item in METRICS_ALLOWED_IPS] == ["none"]:
         METRICS_ALLOWED_IPS = []
@@ -224,9 +232,12 @@ try:
                 "request": "30/h",  # request form submissions, per account or visitor address
                 "mail_action": "20/h",  # visitor requests and CCs: mail to typed addresses
                 "search": "120/m",
+                "chat_start": "10/h",  # chats a visitor address may start
+                "chat_message": "120/m",  # chat messages and typing marks over HTTP (fallback)
                 "suggest": "300/m",  # as-you-type lists: help-center search and request form
                 "inbound": "600/m",  # inbound mail over HTTP, per mailbox secret and address
                 "rum": "60/m",  # browser timing beacons (supportal/rum), per address
+                "phone": "600/m",  # telephony events (supportal/phone/api.py), per address
                 # Any request (static files aside) per address, counted in each web process's
                 # memory before anything else (core/middleware.py FloodGuardMiddleware).
                 "requests": "600/m",
@@ -245,6 +256,7 @@ INSTALLED_APPS = [
     "supportal.helpcenter",
     "supportal.tickets",
     "supportal.mail",
+    "supportal.phone",
     "supportal.sla",
     "supportal.automation",
     "supportal.satisfaction",
@@ -254,6 +266,8 @@ INSTALLED_APPS = [
     "supportal.legal",
     "supportal.rum",
     "supportal.monitoring",
+    "supportal.chat",
+    "channels",
     "django_otp",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -384,6 +398,18 @@ else:
 # Login throttling and other cross-process counters use this alias.
 SHARED_CACHE = "shared" if "shared" in CACHES else "default"
 
+# Live chat (supportal/chat/events.py): with Redis, events cross processes through it; without,
+# the one chat process keeps its sockets' groups in memory and reads new events from the database.
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "supportal:chat", "capacity": 500},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
 HUEY = {
     "name": "supportal",
     "immediate": False,
@@ -493,7 +519,7 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
-        "connect-src": [SELF],
+        "connect-src": [SELF, *([CHAT_URL] if CHAT_URL else [])],
         "form-action": [SELF],
         "base-uri": [NONE],
         "object-src": [NONE],

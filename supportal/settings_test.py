@@ -32,3 +32,8 @@ if REDIS_URL and _worker.startswith("gw"):
 RATE_LIMITS = {**RATE_LIMITS, "requests": "1000000/m"}  # noqa: F405
 # Timing beacons are random at the default rate; the tests that want them turn them on.
 RUM_SAMPLE_RATE = 0.0
+
+# The chat's channel layer on the worker's own Redis database too.
+if REDIS_URL:
+    _layer = CHANNEL_LAYERS["default"]  # noqa: F405
+    CHANNEL_LAYERS = {"default": {**_layer, "CONFIG": {**_layer["CONFIG"], "hosts": [REDIS_URL]}}}

@@ -4,6 +4,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
+from supportal.chat import views as chat_views
 from supportal.core import maintenance_views
 from supportal.core import views as core_views
 from supportal.helpcenter.views import media as helpcenter_media_views
@@ -11,6 +12,7 @@ from supportal.helpcenter.views import pages as helpcenter_views
 from supportal.legal import views as legal_views
 from supportal.mail.views import inbound as mail_inbound_views
 from supportal.monitoring import views as monitoring_views
+from supportal.phone import api as phone_api
 from supportal.rum import views as rum_views
 
 urlpatterns = [
@@ -28,6 +30,11 @@ urlpatterns = [
     path("mail/inbound/<str:token>", mail_inbound_views.inbound, name="mail_inbound"),
     # Browser timing beacons (static/js/rum.js); answered by BeaconMiddleware before sessions.
     path("rum/", rum_views.beacon, name="rum_beacon"),
+    # Telephony systems post call events here (docs/phone.md); the shared secret is the credential.
+    path("api/phone/", phone_api.urls()),
+    # The one script tag a company puts on its own site (a launcher for the chat's iframe).
+    path("chat/embed.js", chat_views.embed_script, name="chat_embed"),
+    path("chat/embed-check", chat_views.embed_check, name="chat_embed_check"),
 ]
 
 urlpatterns += i18n_patterns(
@@ -36,7 +43,11 @@ urlpatterns += i18n_patterns(
     path("help/", include("supportal.helpcenter.urls")),
     path("agent/help/", include("supportal.helpcenter.agent_urls")),
     path("requests/", include("supportal.tickets.urls")),
+    path("chat/", include("supportal.chat.urls")),
+    # Its own prefixes: agent/chat/ (the panel) and agent/manage/chat/ (the settings).
+    path("agent/", include("supportal.chat.agent_urls")),
     path("agent/", include("supportal.tickets.agent_urls")),
+    path("agent/", include("supportal.phone.urls")),
     path("agent/manage/mail/", include("supportal.mail.urls")),
     path("agent/manage/audit/", include("supportal.audit.urls")),
     path("agent/manage/maintenance/", maintenance_views.maintenance, name="maintenance"),

@@ -18,6 +18,7 @@ from supportal.accounts.models import User, normalize_email, time_zone_choices
 from supportal.core.services import email_send
 from supportal.core.widgets import LongSelect
 from supportal.legal.forms import signup_acceptance_field
+from supportal.lib.phone import MAX_INPUT, normalize_phone
 
 
 class EmailLoginForm(AuthenticationForm):
@@ -125,14 +126,47 @@ class SignupForm(forms.Form):
         return cleaned
 
 
+class PhoneInput(forms.TextInput):
+    input_type = "tel"
+
+
+class PhoneField(forms.CharField):
+    """A phone number, cleaned to its stored form (supportal.lib.phone): "+82 10-1234-5678"
+    becomes "+821012345678". A mistake is shown on the field, which keeps what was typed."""
+
+    default_error_messages = {  # noqa: RUF012 - Django's API is a plain dict
+        "invalid": _(
+            "Enter a phone number: digits, optionally starting with + and the country code, "
+            "such as +82 10-1234-5678."
+        ),
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", MAX_INPUT)
+        kwargs.setdefault("widget", PhoneInput(attrs={"autocomplete": "tel"}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value)
+        try:
+            return normalize_phone(text)
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
 class ProfileForm(forms.ModelForm):
     time_zone = forms.ChoiceField(
         label=_("Time zone"), choices=time_zone_choices, widget=LongSelect
     )
+    phone = PhoneField(
+        label=_("Phone number"),
+        required=False,
+        help_text=_("Optional. When you call us from this number, we know it is you."),
+    )
 
     class Meta:
         model = User
-        fields = ("name", "language", "time_zone")
+        fields = ("name", "language", "time_zone", "phone")
         labels = {"name": _("Your name"), "language": _("Language")}  # noqa: RUF012
 
 

@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
+from supportal.lib.phone import MAX_LENGTH as PHONE_MAX_LENGTH
+
 
 class Organization(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
@@ -107,6 +109,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
     time_zone = models.CharField(_("time zone"), max_length=64, default=settings.TIME_ZONE)
+    # Stored normalised (supportal.lib.phone): "+821012345678", so a call from a number finds
+    # its owner however either was written.
+    phone = models.CharField(_("phone number"), max_length=PHONE_MAX_LENGTH, blank=True, default="")
     is_active = models.BooleanField(_("active"), default=True)
     email_verified_at = models.DateTimeField(_("email verified"), null=True, blank=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
@@ -132,6 +137,8 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=models.Q(role__in=("agent", "admin")) | models.Q(is_superuser=True),
                 name="user_staff_idx",
             ),
+            # A call from a known number finds the customer (supportal/phone).
+            models.Index(fields=["phone"], name="user_phone_idx"),
         ]
 
     def __str__(self) -> str:

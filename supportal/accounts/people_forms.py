@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from supportal.accounts.forms import PhoneField
 from supportal.accounts.models import Organization, Role
 
 PEOPLE_FILTERS = ("q", "role")
@@ -14,7 +15,7 @@ PEOPLE_FILTERS = ("q", "role")
 
 class PeopleFilterForm(forms.Form):
     q = forms.CharField(
-        label=_("Name or email"),
+        label=_("Name, email or phone"),
         required=False,
         max_length=254,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
@@ -41,4 +42,9 @@ class PersonForm(forms.Form):
         queryset=Organization.objects.order_by("name"),
         required=False,
         empty_label=_("No organization"),
+    )
+    phone = PhoneField(
+        label=_("Phone number"),
+        required=False,
+        help_text=_("Calls from this number are matched to this person."),
     )

@@ -138,11 +138,18 @@ def user_verify_email(*, token: str) -> VerifyOutcome:
     return VerifyOutcome.VERIFIED
 
 
-def user_update_profile(*, user: User, name: str, language: str, time_zone: str) -> None:
+def user_update_profile(
+    *, user: User, name: str, language: str, time_zone: str, phone: str | None = None
+) -> None:
+    """The person's own profile; `phone` (already normalised, "" to remove) None: unchanged."""
     user.name = name
     user.language = language
     user.time_zone = time_zone
-    user.save(update_fields=["name", "language", "time_zone"])
+    fields = ["name", "language", "time_zone"]
+    if phone is not None:
+        user.phone = phone
+        fields.append("phone")
+    user.save(update_fields=fields)
 
 
 def user_set_language(*, user: User, language: str) -> None:
@@ -266,11 +273,13 @@ def user_update_by_admin(
     role: str,
     is_active: bool,
     organization: Organization | None,
+    phone: str | None = None,
     request: HttpRequest | None = None,
 ) -> User:
-    """An admin changes someone's role, active flag or organization; recorded as "user.change"
-    with the values before and after. Nobody can take away their own admin role or account,
-    nor leave the site without an active admin (ValidationError, nothing changed)."""
+    """An admin changes someone's role, active flag, organization or phone number (already
+    normalised; None leaves it); recorded as "user.change" with the values before and after.
+    Nobody can take away their own admin role or account, nor leave the site without an active
+    admin (ValidationError, nothing changed)."""
     from django.core.exceptions import ValidationError
     from django.utils.translation import gettext as _
 
@@ -296,7 +305,9 @@ def user_update_by_admin(
                 ),
                 code="last_admin",
             )
-    fields = {"role": role, "is_active": is_active, "organization": organization}
+    fields: dict[str, object] = {"role": role, "is_active": is_active, "organization": organization}
+    if phone is not None:
+        fields["phone"] = phone
     before: dict[str, object] = {}
     after: dict[str, object] = {}
     for name, value in fields.items():

@@ -32,6 +32,7 @@ def _track_settings() -> None:
     from supportal.accounts.models import Organization, User
     from supportal.audit.tracking import track
     from supportal.automation.models import Macro
+    from supportal.chat.models import ChatSettings
     from supportal.mail.models import Mailbox
     from supportal.mail.settings_services import FIELDS as MAILBOX_FIELDS
     from supportal.rules.models import Automation, GroupRouting, RoutingRule, Trigger
@@ -90,6 +91,22 @@ def _track_settings() -> None:
         fields=["key", "labels", "kind", "choices", "required", "customer_visible", "active"],
     )
     track(RequestType, action_prefix="request_type", fields=["names", "active"])
+    track(
+        ChatSettings,
+        action_prefix="chat_settings",
+        fields=[
+            "enabled",
+            "group",
+            "schedule",
+            "ask_name",
+            "ask_email",
+            "ask_topic",
+            "auto_assign",
+            "max_chats",
+            "allowed_sites",
+        ],
+        secrets={"identity_secret": "identity_secret"},
+    )
     # SecurityPolicy is not tracked here: its page records "security_policy.change" itself
     # (accounts/views/twofactor.py), and a second entry for the same save would be noise.
     track(

@@ -77,6 +77,7 @@ VERB_LABELS = {
 KEY_LABELS: dict[str, Any] = {
     "imap_password": gettext_lazy("IMAP password"),
     "inbound_token": gettext_lazy("inbound address secret"),
+    "identity_secret": gettext_lazy("chat identity secret"),
 }
 MAX_VALUE = 300
 

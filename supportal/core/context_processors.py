@@ -21,7 +21,8 @@ _LANGUAGE_PREFIX = re.compile(r"^/[a-z]{2}(?:-[a-z]+)?/")
 def navigation(request: HttpRequest) -> dict[str, object]:
     """Which main-menu section the page belongs to (its link gets aria-current): every page
     under /agent/manage/ is Settings (Spam, which agents reach from the inbox, is the Inbox's),
-    other /agent/ pages the Inbox's; one rule instead of a list of view names per area."""
+    /agent/chat/ is Chats, other /agent/ pages the Inbox's; one rule instead of a list of view
+    names per area."""
     match = getattr(request, "resolver_match", None)
     if match is None:
         return {"nav_section": ""}
@@ -35,6 +36,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         section = "articles"
     elif name.startswith("core:outbox"):
         section = "outbox"
+    elif path.startswith("/agent/chat/"):
+        section = "chat"
     elif path.startswith("/agent/manage/") and not name.startswith("mail:spam"):
         section = "settings"
     elif path.startswith("/agent/"):

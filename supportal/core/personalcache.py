@@ -162,6 +162,9 @@ TABLES: dict[str, Route | None] = {
     "mail_messagereference": None,
     "mail_ticketmailbox": None,
     "mail_bouncingaddress": None,
+    # phone: calls show on agents' pages only; logging one changes the request (tickets_ticket)
+    # and writes its event (tickets_ticketevent), which route as above
+    "phone_call": None,
     # service levels and automation: agents' tools; customers see their effects on requests
     "sla_schedule": ALL,
     "sla_scheduleinterval": ALL,
@@ -197,6 +200,10 @@ TABLES: dict[str, Route | None] = {
     "rum_timingbucket": None,
     "rum_browsererror": None,
     "rum_browsererrorpage": None,
+    # live chat: the request and its messages carry what customers' pages show of a chat
+    "chat_chatsettings": ALL,
+    "chat_chat": None,
+    "chat_chatevent": None,
     "monitoring_processheartbeat": None,
     "monitoring_periodicrun": None,
     # Django's own

@@ -8,6 +8,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from supportal.lib.phone import has_mailbox
+
 # RFC 3834: mail a program sends on its own. A person's words mailed on (an agent's reply)
 # carry no Auto-Submitted; an acknowledgement of the customer's mail is "auto-replied".
 AUTO_GENERATED = "auto-generated"
@@ -28,8 +30,12 @@ def email_send(
 
     Everything goes through EMAIL_BACKEND, which is the outbox: rows are written in the caller's
     transaction and delivered after it commits. `attachments` are (filename, bytes, type);
-    `auto_submitted=None` sends no Auto-Submitted header.
+    `auto_submitted=None` sends no Auto-Submitted header. Nothing is sent to an address in
+    the reserved ".invalid" domain (supportal.lib.phone.has_mailbox).
     """
+    if not has_mailbox(to):
+        # A placeholder (a caller known only by their number, an erased person): nobody reads it.
+        return
     context = {**context, "SITE_URL": settings.SITE_URL}
     with translation.override(language):
         subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())

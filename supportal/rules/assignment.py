@@ -86,6 +86,11 @@ def availability_set(*, user: User, availability: str) -> AgentStatus:
         status.availability = availability
         status.changed_at = timezone.now()
         status.save(update_fields=["availability", "changed_at"])
+        if availability == Availability.AVAILABLE:
+            # Visitors waiting in the chat queue go to the agent who just became available.
+            from supportal.chat.services import assign_waiting
+
+            assign_waiting()
     return status
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from supportal.accounts.models import User
+from supportal.lib.phone import normalize_phone
 from supportal.tickets.models import CustomField, Group, Priority, RequestType, Status, Ticket
 from supportal.tickets.services import Changes, ticket_create, ticket_reply, ticket_update
 
@@ -260,3 +261,52 @@ def load_demo_tickets() -> None:
         )
         for step in spec.steps:
             _apply(ticket, step, users)
+    _load_demo_call(users)
+
+
+@dataclass
+class DemoCall:
+    """The demo customer's phone number, and a call an agent made about their request."""
+
+    request: str  # the submission key of the request
+    customer: str
+    number: str
+    agent: str
+    external_id: str  # finds the call again on a second run
+    direction: str
+    outcome: str
+    duration: int
+    notes: str
+
+
+DEMO_CALL = DemoCall(
+    "demo-request-1", "customer@example.com", "+44 20 7946 0958", "agent@example.com",
+    "demo-call-1", "outbound", "answered", 205,
+    "Walked through the crash on the phone: it happens with photos over 12 MB. Asked for a screen recording.",
+)  # fmt: skip
+
+
+def _load_demo_call(users: dict[str, User]) -> None:
+    from supportal.phone.models import Call
+    from supportal.phone.services import call_log
+
+    spec = DEMO_CALL
+    customer, agent = users.get(spec.customer), users.get(spec.agent)
+    if customer is None or agent is None:
+        return
+    if not customer.phone:
+        customer.phone = normalize_phone(spec.number)
+        customer.save(update_fields=["phone"])
+    ticket = Ticket.objects.filter(requester=customer, submission_key=spec.request).first()
+    if ticket is None or Call.objects.filter(external_id=spec.external_id).exists():
+        return
+    call_log(
+        ticket=ticket,
+        actor=agent,
+        direction=spec.direction,
+        number=customer.phone,
+        outcome=spec.outcome,
+        duration=spec.duration,
+        notes=spec.notes,
+        external_id=spec.external_id,
+    )

@@ -34,6 +34,7 @@ class Channel(models.TextChoices):
     WEB = "web", _("Web form")
     EMAIL = "email", _("Email")
     CHAT = "chat", _("Chat")
+    PHONE = "phone", _("Phone")
     API = "api", _("API")
     SYSTEM = "system", _("System")
 
@@ -451,6 +452,9 @@ class TicketEvent(models.Model):
         UNLINKED = "unlinked", _("Unlinked")
         SLA_WARNING = "sla_warning", _("Service level target about to be missed")
         SLA_BREACHED = "sla_breached", _("Service level target missed")
+        # A call logged on the request (supportal/phone), and a later change of its details.
+        CALL_LOGGED = "call_logged", _("Call logged")
+        CALL_UPDATED = "call_updated", _("Call updated")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(

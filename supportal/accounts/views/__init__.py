@@ -198,6 +198,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             name=form.cleaned_data["name"],
             language=form.cleaned_data["language"],
             time_zone=form.cleaned_data["time_zone"],
+            phone=form.cleaned_data["phone"],
         )
         with translation.override(user.language):
             messages.success(request, _("Your profile has been saved."))

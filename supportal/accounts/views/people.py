@@ -20,8 +20,18 @@ from supportal.accounts.people_forms import PeopleFilterForm, PersonForm
 from supportal.audit.keyset import keyset_page
 from supportal.audit.models import AuditEntry
 from supportal.audit.presentation import describe
+from supportal.lib.phone import phone_or_none
 
-LIST_COLUMNS = ("id", "name", "email", "role", "is_active", "is_superuser", "organization__name")
+LIST_COLUMNS = (
+    "id",
+    "name",
+    "email",
+    "phone",
+    "role",
+    "is_active",
+    "is_superuser",
+    "organization__name",
+)
 RECENT_ENTRIES = 10
 
 
@@ -41,7 +51,11 @@ def people(request: HttpRequest) -> HttpResponse:
     wanted = form.cleaned_data if form.is_valid() else {}
     rows = User.objects.select_related("organization").only(*LIST_COLUMNS)
     if wanted.get("q"):
-        rows = rows.filter(Q(name__icontains=wanted["q"]) | Q(email__icontains=wanted["q"]))
+        found = Q(name__icontains=wanted["q"]) | Q(email__icontains=wanted["q"])
+        number = phone_or_none(wanted["q"])
+        if number:
+            found |= Q(phone=number)
+        rows = rows.filter(found)
     if wanted.get("role"):
         rows = rows.filter(role=wanted["role"])
     keep = {name: wanted.get(name) for name in ("q", "role")}
@@ -64,6 +78,7 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
         "role": person.role,
         "is_active": person.is_active,
         "organization": person.organization,
+        "phone": person.phone,
     }
     form = PersonForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -58,7 +58,7 @@ def test_an_admin_changes_a_role_and_finds_it_in_the_log(
 ) -> None:
     login(page, live_server.url, personas.admin.email, PASSWORD)
     page.goto(f"{live_server.url}/en/agent/manage/people/")
-    page.get_by_label("Name or email").fill("casey")
+    page.get_by_label("Name, email or phone").fill("casey")
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name="Casey Customer").click()
     page.get_by_label("Role", exact=True).select_option("agent")

@@ -355,6 +355,7 @@ class HostileParameterTests:
 _CSRF_EXEMPT = {
     "mail/inbound/<str:token>",  # a mail service's POST; the URL's secret is the key
     "rum/",  # browser timings: reads no session or cookie, so a forged beacon gains nothing
+    "api/phone/events",  # a telephony system's POST; its bearer secret is the key
 }
 
 

@@ -9,7 +9,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import websockets
 
+from supportal.chat.tests.conftest import run
 from supportal.lib.net import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -35,7 +37,8 @@ class ServeTests:
             for key, value in os.environ.items()
             if key not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")
         }
-        env.update(VAR_DIR=str(tmp_path), PORT=str(port), WEB_WORKERS="1")
+        chat_port = free_port()
+        env.update(VAR_DIR=str(tmp_path), PORT=str(port), CHAT_PORT=str(chat_port), WEB_WORKERS="1")
         supportal("migrate", "--no-input", "-v0", env=env)
         supportal("collectstatic", "--no-input", "-v0", env=env)
         supportal("demo", env=env)
@@ -49,7 +52,7 @@ class ServeTests:
         )
         try:
             body = ""
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 try:
                     with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
@@ -60,6 +63,17 @@ class ServeTests:
             assert '"status": "ok"' in body
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/en/accounts/login/") as r:
                 assert "Sign in" in r.read().decode()
+            # The chat process (uvicorn) answers beside it: a WebSocket without a visitor's
+            # cookie is refused at the handshake, which only the running chat app can say.
+            refused = None
+            while time.monotonic() < deadline and refused is None:
+                try:
+                    run(_open(f"ws://127.0.0.1:{chat_port}/ws/chat/visitor/"))
+                except websockets.exceptions.InvalidStatus as error:
+                    refused = error.response.status_code
+                except OSError:
+                    time.sleep(0.3)
+            assert refused == 403
         finally:
             server.send_signal(signal.SIGINT)
             output, _ = server.communicate(timeout=30)
@@ -68,6 +82,14 @@ class ServeTests:
         assert "admin@example.com" in output
         assert "supportal-demo" in output
         assert "Stopped." in output
-        # Both children are gone: nothing listens on the port any more.
+        assert f"Chat (WebSockets) on ws://127.0.0.1:{chat_port}/ws/" in output
+        # Every child is gone: nothing listens on either port any more.
         with pytest.raises(OSError):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"http://127.0.0.1:{chat_port}/healthz", timeout=2)
+
+
+async def _open(url: str) -> None:
+    async with websockets.connect(url, additional_headers={"Origin": "http://127.0.0.1"}):
+        pass

@@ -40,6 +40,7 @@ from supportal.core import crypto
 from supportal.core.models import OutboundEmail
 from supportal.helpcenter.models import ArticleVote, SearchLog
 from supportal.mail.models import BouncingAddress, InboundEmail, MessageReference
+from supportal.phone.models import Call
 from supportal.privacy.models import DataExport, ErasedTicket, PersonErasure
 from supportal.satisfaction.models import Rating
 from supportal.tickets import search
@@ -159,14 +160,16 @@ def _inbound(ticket_ids: Sequence[int], email: str = "") -> Q:
 
 def tickets_erase(*, ticket_ids: Sequence[int], reason: str, reindex: bool = True) -> int:
     """Erases the content of these requests (call inside a transaction): subject, every
-    message's text, files (deleted from the storage after the commit), free-text fields, the
-    text of their history, rating comments, their mail and CCs. The rows stay."""
+    message's text, the calls' numbers, notes and recordings, files (deleted from the storage
+    after the commit), free-text fields, the text of their history, rating comments, their mail
+    and CCs. The rows stay."""
     ticket_ids = list(ticket_ids)
     subject, body = site_text(ERASED_SUBJECT), site_text(ERASED_BODY)
     files: list[str] = []
     for chunk in _chunks(ticket_ids):
         Ticket.objects.filter(pk__in=chunk).update(subject=subject, submission_key="")
         Message.objects.filter(ticket_id__in=chunk).update(body=body)
+        Call.objects.filter(ticket_id__in=chunk).update(number="", notes="", recording_url="")
         attachments = Attachment.objects.filter(ticket_id__in=chunk)
         files.extend(attachments.values_list("file", flat=True))
         attachments.delete()
@@ -305,6 +308,10 @@ def person_erase(
         ).update(object_repr=pseudonym)
         person.name = pseudonym
         person.email = f"erased-{person.pk}@invalid"
+        if person.phone:
+            # Their number on calls about others' requests too (the ones on theirs went above).
+            Call.objects.filter(number=person.phone).update(number="")
+        person.phone = ""
         person.set_unusable_password()
         person.is_active = False
         person.organization = None

@@ -118,6 +118,7 @@ def _profile(person: User) -> dict[str, Any]:
         "id": person.pk,
         "name": person.name,
         "email": person.email,
+        "phone": person.phone,
         "role": person.role,
         "organization": person.organization.name if person.organization_id else None,
         "language": person.language,

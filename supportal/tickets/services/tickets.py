@@ -176,8 +176,10 @@ def ticket_reply(
     channel: str = Channel.WEB,
     status: str | None = None,
     via: str = "",
+    notify: bool = True,
 ) -> Message:
     """Adds a public reply or (agents only) an internal note, optionally changing the status.
+    `notify=False` sends no mail (a live chat: both sides are reading it as it happens).
 
     A customer's reply reopens a pending or solved request; an agent's first public reply
     moves a new request to open unless another status is given."""
@@ -211,7 +213,7 @@ def ticket_reply(
     search.index_ticket(ticket)
     change = hooks.TicketChange(ticket, author, channel, events, message=message, via=via)
     hooks.ticket_changed(change)
-    if public:
+    if public and notify:
         if author.is_agent:
             notifications.agent_replied(ticket, message)
         else:

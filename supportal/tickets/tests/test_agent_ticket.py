@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from supportal.mail.models import BouncingAddress
+from supportal.phone.services import call_log
 from supportal.test import Personas, make_ticket, session_queries
 from supportal.tickets.models import (
     Attachment,
@@ -152,10 +153,10 @@ class RequestPageTests:
         )
         client.force_login(personas.agent)
         client.get(url(ticket))  # warm the per-process caches (site notice)
-        # session, user, ticket, messages, attachments, custom fields, types, groups, agents,
-        # field values, tags, events, cc, links, other requests, the requester's bounces, macros,
-        # the service level clocks
-        expected = session_queries() + 17
+        # session, user, ticket, messages, attachments, calls, custom fields, types, groups,
+        # agents, field values, tags, events, cc, links, other requests, the requester's bounces,
+        # macros, the service level clocks
+        expected = session_queries() + 18
         with django_assert_num_queries(expected):
             assert client.get(url(ticket)).status_code == 200
         for number in range(5):
@@ -166,6 +167,14 @@ class RequestPageTests:
                 body=f"Reply {number}",
                 public=number % 2 == 0,
                 attachments=[upload],
+            )
+            call_log(
+                ticket=ticket,
+                actor=personas.agent,
+                direction="outbound",
+                number="+821012345678",
+                outcome="answered",
+                duration=60 + number,
             )
             ticket_update(
                 ticket=ticket,

@@ -38,6 +38,12 @@ def request_urls(ticket: Ticket, other: Ticket) -> list[Url]:
         Url("post", base + "link", {"other": other.pk}, ok=302),
         Url("post", base + f"unlink/{other.pk}", ok=302),
         Url("post", base + "cc", {"email": "boss@acme.test"}, ok=302),
+        Url(
+            "post",
+            base + "call",  # supportal/phone
+            {"direction": "outbound", "number": "+821012345678", "outcome": "answered"},
+            ok=302,
+        ),
     ]
 
 

@@ -20,7 +20,10 @@ from django.views.decorators.http import require_GET, require_POST
 from supportal.accounts.access import agent_required_hidden
 from supportal.accounts.models import User
 from supportal.automation.services import usable_macros
+from supportal.lib.phone import has_mailbox
 from supportal.mail.models import BouncingAddress
+from supportal.phone.forms import CallForm
+from supportal.phone.selectors import calls_for
 from supportal.tickets import selectors, services, via
 from supportal.tickets.access import get_ticket_for
 from supportal.tickets.agent_forms import (
@@ -186,15 +189,34 @@ def _linked(request: HttpRequest, ticket: Ticket) -> list[Ticket]:
     return list(Ticket.objects.visible_to(request.user).filter(pk__in=others).order_by("pk"))
 
 
-def page_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> dict[str, Any]:
-    """Everything the request page shows; `forms` replaces a blank form with a bound one."""
+def conversation_context(ticket: Ticket) -> dict[str, Any]:
+    """The conversation: messages, and calls (supportal/phone) in the order they happened, as
+    ("message", message) and ("call", call) pairs; the page and the call form's fragment."""
     conversation = list(
         Message.objects.filter(ticket=ticket)
         .select_related("author", "email")
         .prefetch_related("attachments")
         .order_by("created_at", "pk")
     )
-    latest = max((message.pk for message in conversation), default=0)
+    calls = calls_for(ticket)
+    timeline = sorted(
+        [
+            *((message.created_at, 0, message.pk, "message", message) for message in conversation),
+            *((call.started_at, 1, call.pk, "call", call) for call in calls),
+        ],
+        key=lambda entry: entry[:3],
+    )
+    return {
+        "conversation": conversation,
+        "timeline": [(kind, item) for _at, _order, _pk, kind, item in timeline],
+        "latest_message": max((message.pk for message in conversation), default=0),
+    }
+
+
+def page_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> dict[str, Any]:
+    """Everything the request page shows; `forms` replaces a blank form with a bound one."""
+    thread = conversation_context(ticket)
+    latest = thread["latest_message"]
     options = PanelOptions.load()
     values = {row.field_id: row.value for row in ticket.field_values.all()}
     tags = list(ticket.tags.order_by("name").values_list("name", flat=True))
@@ -206,8 +228,7 @@ def page_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> dict[str
     return {
         "ticket": ticket,
         "view": view,
-        "conversation": conversation,
-        "latest_message": latest,
+        **thread,
         "conflict_ids": {message.pk for message in forms.get("conflict", [])},
         "conflict": forms.get("conflict", []),
         "lost_files": forms.get("lost_files", False),
@@ -224,6 +245,7 @@ def page_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> dict[str
         "merge_form": forms.get("merge_form") or MergeForm(request=request, ticket=ticket),
         "link_form": forms.get("link_form") or LinkForm(request=request, ticket=ticket),
         "cc_form": forms.get("cc_form") or CcForm(),
+        "call_form": forms.get("call_form") or CallForm(initial={"number": ticket.requester.phone}),
         "cc": list(ticket.cc_rows.select_related("user").order_by("created_at", "pk")),
         "linked": _linked(request, ticket),
         "other_requests": list(
@@ -234,6 +256,8 @@ def page_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> dict[str
         ),
         # Agents should know before they reply that the customer may never read it.
         "requester_bounce": BouncingAddress.objects.filter(email=ticket.requester.email).first(),
+        # A caller known only by their number has a placeholder address: no mailto: link.
+        "requester_has_mailbox": has_mailbox(ticket.requester.email),
         "history": entries,
         "history_more": more,
         "crumbs": [(_("Inbox"), selectors.view_url(view)), (f"#{ticket.pk}", None)],

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from supportal.accounts.models import Organization, Role, User
 from supportal.automation.demo import load_demo_macros
+from supportal.chat.demo import load_demo_chat
 from supportal.helpcenter.demo import load_demo_content
 from supportal.mail.demo import load_demo_mail
 from supportal.rules.demo import load_demo_routing
@@ -82,4 +83,5 @@ class Command(BaseCommand):
         load_demo_sla()
         load_demo_routing()
         load_demo_triggers()
+        load_demo_chat()
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))

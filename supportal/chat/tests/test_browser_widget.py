@@ -1,0 +1,164 @@
+"""The visitor's chat widget in Chromium, against the web (live server) and chat (uvicorn)
+servers: launcher, pre-chat form with suggested articles, a conversation with an agent,
+the polling fallback, keyboard use, 320 px, and axe in four languages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import FrameLocator, Page, expect
+from pytest_django.live_server_helper import LiveServer
+
+from supportal.browser_testing import assert_no_axe_violations
+from supportal.chat import services
+from supportal.chat.models import Chat
+from supportal.chat.tests.conftest import ChatServer, free_port
+from supportal.rules.assignment import availability_set
+from supportal.rules.models import Availability
+from supportal.test import Personas
+from supportal.tickets.tests.test_customer_fixtures import make_article
+
+pytestmark = pytest.mark.browser
+LANGUAGES = [code for code, _name in settings.LANGUAGES]
+
+
+def use_chat_at(settings: Any, url: str) -> None:
+    """Pages open sockets at `url`, and their CSP lets them."""
+    settings.CHAT_URL = url
+    policy = settings.CONTENT_SECURITY_POLICY
+    directives = {**policy["DIRECTIVES"], "connect-src": ["'self'", url]}
+    settings.CONTENT_SECURITY_POLICY = {**policy, "DIRECTIVES": directives}
+
+
+@pytest.fixture
+def agent(personas: Personas) -> Any:
+    availability_set(user=personas.agent, availability=Availability.AVAILABLE)
+    return personas.agent
+
+
+def open_widget(page: Page, live_server: LiveServer, lang: str = "en") -> FrameLocator:
+    page.goto(f"{live_server.url}/{lang}/help/")
+    page.locator("[data-chat-launch]").click()
+    return page.frame_locator("iframe")
+
+
+def test_a_visitor_chats_with_an_agent_from_the_help_center(
+    page: Page,
+    live_server: LiveServer,
+    chat_server: ChatServer,
+    settings: Any,
+    agent: Any,
+) -> None:
+    use_chat_at(settings, chat_server.url)
+    make_article("Track your parcel", "Open My orders and choose Track.")
+    widget = open_widget(page, live_server)
+    widget.get_by_label("Your name").fill("Mina")
+    widget.get_by_label("Your email").fill("mina@example.com")
+    widget.get_by_label("How can we help?").press_sequentially("track parcel", delay=20)
+    expect(widget.locator("#chat-suggestions a", has_text="Track your parcel")).to_be_visible()
+    assert_no_axe_violations(page, "chat widget: pre-chat form with suggestions")
+    widget.get_by_role("button", name="Start chat").click()
+    expect(widget.locator("#chat-status")).to_contain_text("You are chatting with Jiwoo Agent.")
+    chat = Chat.objects.select_related("ticket").get()
+    assert chat.page_url.endswith("/en/help/")
+
+    # The agent types and answers: the visitor sees both live (an ARIA live region).
+    services.chat_typing(chat=chat, agent=True, typing=True)
+    expect(widget.locator("#chat-typing")).to_have_text("The agent is typing…")
+    services.chat_post(chat=chat, author=agent, body="Your parcel <b>ships</b> today.")
+    message = widget.locator(".chat-message-agent", has_text="Your parcel <b>ships</b> today.")
+    expect(message).to_be_visible()  # as text, never as markup
+    assert widget.locator("#chat-log").get_attribute("aria-live") == "polite"
+
+    # The visitor answers with the keyboard; the agent reads it, and the mark says so.
+    box = widget.get_by_label("Message")
+    box.fill("Thank you!")
+    box.press("Enter")
+    expect(widget.locator(".chat-message-visitor", has_text="Thank you!")).to_be_visible()
+    expect(box).to_be_focused()
+    last = chat.ticket.messages.order_by("-pk").first()
+    assert last.body == "Thank you!" and last.author == chat.ticket.requester
+    services.chat_read(chat=chat, agent=True, up_to=last.pk)
+    expect(
+        widget.locator(".chat-message-visitor", has_text="Thank you!").locator(".chat-mark")
+    ).to_have_text("Read")
+    assert_no_axe_violations(page, "chat widget: in conversation")
+
+    # The agent ends it; the visitor rates it.
+    services.chat_end(chat=chat, actor=agent)
+    widget.get_by_label("Good").check()
+    widget.get_by_role("button", name="Send rating").click()
+    expect(widget.get_by_text("Thank you for your rating.")).to_be_visible()
+    assert_no_axe_violations(page, "chat widget: ended, rating")
+
+
+def test_it_falls_back_to_polling_when_sockets_are_blocked(
+    page: Page, live_server: LiveServer, chat_server: ChatServer, settings: Any, agent: Any
+) -> None:
+    # Nothing listens where the page is told to open its socket (as behind a proxy that
+    # blocks WebSockets): the widget polls over HTTP and keeps working both ways.
+    use_chat_at(settings, f"ws://127.0.0.1:{free_port()}")
+    widget = open_widget(page, live_server)
+    widget.get_by_label("Your name").fill("Jun")
+    widget.get_by_label("Your email").fill("jun@example.com")
+    widget.get_by_label("How can we help?").fill("Hello?")
+    widget.get_by_role("button", name="Start chat").click()
+    expect(widget.locator("#chat-status")).to_contain_text("Jiwoo Agent")
+    chat = Chat.objects.get()
+    services.chat_post(chat=chat, author=agent, body="Polled answer")
+    expect(widget.locator(".chat-message-agent", has_text="Polled answer")).to_be_visible(
+        timeout=10_000
+    )
+    box = widget.get_by_label("Message")
+    box.fill("Sent without a socket")
+    box.press("Enter")
+    expect(widget.locator(".chat-message-visitor", has_text="Sent without a socket")).to_be_visible(
+        timeout=10_000
+    )
+
+
+def test_the_launcher_and_widget_work_by_keyboard_at_320_px(
+    page: Page, live_server: LiveServer, chat_server: ChatServer, settings: Any, agent: Any
+) -> None:
+    use_chat_at(settings, chat_server.url)
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto(f"{live_server.url}/en/help/")
+    launcher = page.locator("[data-chat-launch]")
+    launcher.focus()
+    page.keyboard.press("Enter")
+    frame = page.locator("iframe")
+    expect(frame).to_be_visible()
+    box = frame.bounding_box()
+    assert box is not None and box["width"] == 320  # full screen on a phone
+    widget = page.frame_locator("iframe")
+    name = widget.get_by_label("Your name")
+    expect(name).to_be_visible()
+    name.focus()
+    # Tab stays inside the open widget.
+    for _n in range(12):
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.tagName") == "IFRAME"
+    page.keyboard.press("Escape")
+    expect(frame).to_be_hidden()
+    expect(launcher).to_be_focused()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_widget_has_no_axe_violations_in_each_language(
+    page: Page,
+    live_server: LiveServer,
+    chat_server: ChatServer,
+    settings: Any,
+    personas: Personas,
+    lang: str,
+) -> None:
+    use_chat_at(settings, chat_server.url)
+    # Nobody available: the leave-a-message form.
+    page.goto(f"{live_server.url}/{lang}/chat/")
+    assert page.locator("html").get_attribute("lang") == lang
+    assert_no_axe_violations(page, f"chat widget offline form ({lang})")
+    availability_set(user=personas.agent, availability=Availability.AVAILABLE)
+    page.goto(f"{live_server.url}/{lang}/chat/")
+    assert_no_axe_violations(page, f"chat widget pre-chat form ({lang})")
