@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from urllib.parse import urlsplit, urlunsplit
 
 from supportal.settings import *  # noqa: F403
@@ -32,6 +33,17 @@ if REDIS_URL and _worker.startswith("gw"):
 RATE_LIMITS = {**RATE_LIMITS, "requests": "1000000/m"}  # noqa: F405
 # Timing beacons are random at the default rate; the tests that want them turn them on.
 RUM_SAMPLE_RATE = 0.0
+
+# SQLite tests use a file (in memory-backed /dev/shm where there is one), not SQLite's shared
+# in-memory database: the servers tests start in threads (the live server, the chat server)
+# then meet WAL locking and the busy timeout as in production, where the shared in-memory
+# database fails at once with "database table is locked" when two threads write.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    _shm = "/dev/shm"  # noqa: S108 - a private file name per process, removed after the run
+    _folder = _shm if os.path.isdir(_shm) else tempfile.gettempdir()
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(_folder, f"supportal-test-{os.getpid()}.sqlite3")
+    }
 
 # The chat's channel layer on the worker's own Redis database too.
 if REDIS_URL:

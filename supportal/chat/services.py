@@ -445,6 +445,14 @@ def chat_end(*, chat: Chat, actor: User) -> Chat:
     return chat
 
 
+def told_in_chat(ticket: Ticket, actor: User | None) -> bool:
+    """Whether this solve is a chat ending now (the chat window told the visitor)."""
+    if ticket.channel != Channel.CHAT:
+        return False
+    recent = timezone.now() - timedelta(minutes=1)
+    return Chat.objects.filter(ticket_id=ticket.pk, ended_at__gte=recent).exists()
+
+
 # --- Without a live agent ----------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from supportal.accounts.models import User
 from supportal.mail import outbound
 from supportal.satisfaction.models import Score, SurveyAsk
 from supportal.tickets.hooks import TicketChange
-from supportal.tickets.models import Status, Ticket
+from supportal.tickets.models import Channel, Status, Ticket
 
 SALT = "supportal.satisfaction.rate"
 LINK_MAX_AGE = 30 * 24 * 3600  # seconds a one-click link works
@@ -81,6 +81,8 @@ def asks_by_email(ticket: Ticket, actor: User | None) -> bool:
         return False
     if actor is not None and actor.pk == ticket.requester_id:
         return False
+    if ticket.channel == Channel.CHAT:
+        return False  # chats are rated in the chat window as they end (supportal/chat)
     requester = ticket.requester
     return requester.is_active and not requester.is_agent
 

@@ -17,7 +17,7 @@ from supportal.automation.services import macro_save
 from supportal.browser_testing import assert_no_axe_violations, login
 from supportal.chat import services
 from supportal.chat.models import Chat, Identity
-from supportal.chat.tests.conftest import ChatServer
+from supportal.chat.tests.conftest import ChatServer, use_chat_at
 from supportal.test import PASSWORD, Personas, make_user
 
 pytestmark = pytest.mark.browser
@@ -34,14 +34,6 @@ def start(requester: object, body: str) -> Chat:
         language="en",
         page_url="https://shop.example.com/cart",
     )
-
-
-def use_chat_at(settings: Any, url: str) -> None:
-    """Pages open sockets at `url`, and their CSP lets them."""
-    settings.CHAT_URL = url
-    policy = settings.CONTENT_SECURITY_POLICY
-    directives = {**policy["DIRECTIVES"], "connect-src": ["'self'", url]}
-    settings.CONTENT_SECURITY_POLICY = {**policy, "DIRECTIVES": directives}
 
 
 def test_the_panel_works_live_over_the_socket(

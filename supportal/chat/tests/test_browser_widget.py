@@ -14,7 +14,7 @@ from pytest_django.live_server_helper import LiveServer
 from supportal.browser_testing import assert_no_axe_violations
 from supportal.chat import services
 from supportal.chat.models import Chat
-from supportal.chat.tests.conftest import ChatServer, free_port
+from supportal.chat.tests.conftest import ChatServer, free_port, use_chat_at
 from supportal.rules.assignment import availability_set
 from supportal.rules.models import Availability
 from supportal.test import Personas
@@ -22,14 +22,6 @@ from supportal.tickets.tests.test_customer_fixtures import make_article
 
 pytestmark = pytest.mark.browser
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
-
-
-def use_chat_at(settings: Any, url: str) -> None:
-    """Pages open sockets at `url`, and their CSP lets them."""
-    settings.CHAT_URL = url
-    policy = settings.CONTENT_SECURITY_POLICY
-    directives = {**policy["DIRECTIVES"], "connect-src": ["'self'", url]}
-    settings.CONTENT_SECURITY_POLICY = {**policy, "DIRECTIVES": directives}
 
 
 @pytest.fixture

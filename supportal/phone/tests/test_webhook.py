@@ -4,6 +4,7 @@ input (which gets a 4xx JSON answer and stores nothing)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from django.test import Client
 
 from supportal.accounts.models import Role, User
 from supportal.core.models import OutboundEmail
+from supportal.core.tests.test_settings import load_settings
 from supportal.phone.models import Call, Outcome
 from supportal.phone.services import CALLBACK_TAG
 from supportal.test import Personas, make_ticket
@@ -107,6 +109,13 @@ class SecretTests:
         assert response.status_code == 405
         assert response["Allow"] == "POST"
         assert response.json() == {"error": "use POST"}
+
+
+class SecretSettingTests:
+    def test_a_short_secret_stops_start_up_with_a_clear_message(self, tmp_path: Path) -> None:
+        result = load_settings(tmp_path, PHONE_WEBHOOK_SECRET="short")
+        assert result.returncode == 2
+        assert "PHONE_WEBHOOK_SECRET must be at least 16 characters long" in result.stderr
 
 
 class EventTests:
