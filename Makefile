@@ -72,6 +72,8 @@ bench: install wrk
 	$(BIN)/python -m supportal.bench.sla --reuse
 	$(BIN)/python -m supportal.bench.rules --database sqlite
 	$(BIN)/python -m supportal.bench.rules --database postgres
+	$(BIN)/python -m supportal.bench.chat --database sqlite
+	$(BIN)/python -m supportal.bench.chat --database postgres
 
 clean:
 	rm -rf $(VENV) var/static

@@ -247,10 +247,10 @@ def started(processes: list[Process]) -> Iterator[None]:
             process.stop()
 
 
-def chat_command(port: int) -> list[str]:
+def chat_command(port: int, app: str) -> list[str]:
     # The chat server as `supportal serve` starts it (core/management/commands/serve.py).
     return [
-        sys.executable, "-m", "uvicorn", "supportal.asgi:application",
+        sys.executable, "-m", "uvicorn", app,
         "--host", "127.0.0.1", "--port", str(port),
         "--lifespan", "off", "--no-access-log",
         "--ws-max-size", "65536",
@@ -314,7 +314,7 @@ def run(args: argparse.Namespace) -> Figures:
     for n in range(args.chat_processes):
         port = free_port()
         log = install.var_dir / f"chat{n}.log"
-        chat.append(Process(f"chat{n}", chat_command(port), port, env, log))
+        chat.append(Process(f"chat{n}", chat_command(port, args.chat_app), port, env, log))
     try:
         with contextlib.ExitStack() as stack:
             if not args.no_wrk:
@@ -437,6 +437,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-wrk", action="store_true", help="no help-center throughput")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     parser.add_argument("--keep", action="store_true", help="keep VAR_DIR: the servers' logs")
+    parser.add_argument(
+        "--chat-app",
+        default="supportal.asgi:application",
+        help="the ASGI application uvicorn serves: to measure a variant (importable with "
+        "PYTHONPATH) without changing the product",
+    )
     args = parser.parse_args(argv)
     if args.chat_processes > 1 and args.database != "postgres":
         parser.error("more than one chat process needs Redis: --database postgres")

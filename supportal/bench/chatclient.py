@@ -326,9 +326,8 @@ async def drive(
     """Opens every socket, measures memory, chats, closes (the chat servers are running)."""
     # One visitor and one agent first, so that what any first connection loads (code,
     # the database connection, the poller) is in the "before" figure.
-    first = dataclasses.replace(install, chats=install.chats[:1], sessions=install.sessions[:1])
-    warm = Client(first, args, ports)
-    warm.chats_of = [set()]  # the agent watches nothing
+    sessions = install.sessions[:1] * len(ports)
+    warm = Client(dataclasses.replace(install, chats=[], sessions=sessions), args, ports)
     for n in range(len(ports)):
         await warm.open_visitor(n, install.chats[0][0], figures)
         await warm.open_agent(n, figures)

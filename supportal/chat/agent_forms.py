@@ -11,10 +11,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from supportal.accounts.models import User
+from supportal.chat.forms import MessageForm
 from supportal.chat.models import ChatSettings
-from supportal.chat.services import MAX_MESSAGE
 from supportal.sla.models import Schedule
-from supportal.tickets.forms import AttachmentsField
 from supportal.tickets.models import Group
 
 # A host name (optionally "*." for every subdomain, as the CSP allows) with an optional port.
@@ -23,24 +22,13 @@ _HOST = re.compile(
 )
 
 
-class ChatReplyForm(forms.Form):
-    body = forms.CharField(
-        label=_("Message"),
-        max_length=MAX_MESSAGE,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
+class ChatReplyForm(MessageForm):
+    """The visitor's message form, for the agent: the same checks (text or files)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "chat_reply_%s")
         super().__init__(*args, **kwargs)
-        self.fields["files"] = AttachmentsField(label=_("Attach files"))
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if not (data.get("body") or "").strip() and not data.get("files"):
-            raise forms.ValidationError(_("Write a message first."))
-        return data
+        self.fields["body"].widget.attrs["rows"] = 3
 
 
 class AgentChoice(forms.ModelChoiceField):

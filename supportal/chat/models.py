@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from supportal.tickets.models import Group, Ticket
 
@@ -33,7 +34,7 @@ class ChatSettings(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        verbose_name=_("chat team"),
+        verbose_name=_("chat group"),
         help_text=_("Chats go to this group's agents. Empty: every agent."),
     )
     schedule = models.ForeignKey(
@@ -94,7 +95,7 @@ class ChatState(models.TextChoices):
 
 
 class Identity(models.TextChoices):
-    SIGNED_IN = "signed_in", _("Signed in")
+    SIGNED_IN = "signed_in", pgettext_lazy("chat identity", "Signed in")
     SIGNED = "signed", _("Verified by the website")
     CLAIMED = "claimed", _("Email not verified")
 

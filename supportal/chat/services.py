@@ -529,14 +529,13 @@ def chat_transcript_send(*, chat: Chat) -> None:
     )
     thread = outbound.thread_for(chat.ticket)
     with translation.override(requester.language):
-        values = {"number": chat.ticket_id}
         outbound.ticket_email_send(
             thread=thread,
             to=requester.email,
             template="chat/email/transcript",
             context={
                 "mail_subject": f"[#{chat.ticket_id}] "
-                + _("Your chat transcript (request %(number)s)") % values,
+                + _("Your chat transcript"),
                 "recipient": requester,
                 "chat_messages": messages,
                 "ticket": chat.ticket,

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from supportal.accounts.forms import PhoneField
 from supportal.accounts.models import normalize_email
@@ -53,14 +54,16 @@ class CallForm(forms.Form):
         initial=Direction.OUTBOUND,
         widget=forms.RadioSelect,
     )
-    number = PhoneField(label=_("Number"), help_text=_("The customer's number."))
+    number = PhoneField(
+        label=pgettext_lazy("phone", "Number"), help_text=_("The customer's number.")
+    )
     duration = CallDurationField(
         label=_("Duration"),
         required=False,
         help_text=_("Minutes:seconds (3:25) or seconds (205)."),
     )
     outcome = forms.ChoiceField(
-        label=_("Outcome"), choices=Outcome.choices, initial=Outcome.ANSWERED
+        label=pgettext_lazy("phone", "Outcome"), choices=Outcome.choices, initial=Outcome.ANSWERED
     )
     notes = forms.CharField(
         label=_("Notes"),

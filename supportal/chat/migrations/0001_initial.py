@@ -60,7 +60,7 @@ class Migration(migrations.Migration):
                 ('allowed_sites', models.TextField(blank=True, help_text='One address per line, such as https://shop.example.com.', verbose_name='sites that may embed the chat')),
                 ('identity_secret', models.CharField(blank=True, max_length=500)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
-                ('group', models.ForeignKey(blank=True, help_text="Chats go to this group's agents. Empty: every agent.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tickets.group', verbose_name='chat team')),
+                ('group', models.ForeignKey(blank=True, help_text="Chats go to this group's agents. Empty: every agent.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tickets.group', verbose_name='chat group')),
                 ('schedule', models.ForeignKey(blank=True, help_text='Outside these hours visitors may leave a message. Empty: always on.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sla.schedule', verbose_name='chat hours')),
             ],
             options={

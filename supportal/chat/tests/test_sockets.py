@@ -32,7 +32,7 @@ def start_chat(client: Client, body: str = "My order has not arrived", **extra: 
     return response.cookies[VISITOR_COOKIE].value
 
 
-async def frames_until(ws: Any, predicate: Any, timeout: float = 5.0) -> dict[str, Any]:
+async def frames_until(ws: Any, predicate: Any, timeout: float = 15.0) -> dict[str, Any]:
     async def wait() -> dict[str, Any]:
         while True:
             frame = json.loads(await ws.recv())
@@ -221,14 +221,14 @@ class ChatSocketTests:
                 codes.append(refused["code"])
             async with visitor(chat_server, token) as v:
                 await v.send(b"\x00\x01binary")
-                await asyncio.wait_for(v.wait_closed(), 5)
+                await asyncio.wait_for(v.wait_closed(), 15)
                 binary = v.close_code
             async with visitor(chat_server, token) as v:
-                for _n in range(40):
-                    await v.send('{"type": "ping"}')
                 with pytest.raises(websockets.exceptions.ConnectionClosed):
+                    for _n in range(200):
+                        await v.send('{"type": "ping"}')
                     while True:  # the pongs it answered before closing
-                        await asyncio.wait_for(v.recv(), 5)
+                        await asyncio.wait_for(v.recv(), 15)
                 flood = v.close_code
             return codes, binary, flood
 
