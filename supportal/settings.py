@@ -404,7 +404,14 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "supportal:chat", "capacity": 500},
+            "CONFIG": {
+                # channels-redis waits on Redis for up to 5 s for the next message: a read timeout
+                # of that order killed idle sockets' consumers. Many sockets closing at once
+                # each remove their groups: a pool of 100 connections refused some of them.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 1000}],
+                "prefix": "supportal:chat",
+                "capacity": 500,
+            },
         }
     }
 else:

@@ -48,4 +48,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # The chat's channel layer on the worker's own Redis database too.
 if REDIS_URL:
     _layer = CHANNEL_LAYERS["default"]  # noqa: F405
-    CHANNEL_LAYERS = {"default": {**_layer, "CONFIG": {**_layer["CONFIG"], "hosts": [REDIS_URL]}}}
+    _hosts = [{**_layer["CONFIG"]["hosts"][0], "address": REDIS_URL}]
+    CHANNEL_LAYERS = {"default": {**_layer, "CONFIG": {**_layer["CONFIG"], "hosts": _hosts}}}

@@ -21,7 +21,9 @@ at their agent after a drain of up to 5 s are dropped. wrk loads the help-center
 before the chat server starts and again in the middle of the chatting; the latencies of the
 messages sent during that window are also shown apart.
 
-Figures we keep are in docs/benchmarks.md ("Live chat (issue 12)").
+`--keep` leaves the VAR_DIR with the servers' logs; `--chat-app module:application` serves a
+variant of the chat application (an experiment importable through PYTHONPATH) to measure a change
+before making it. Figures we keep are in docs/benchmarks.md ("Live chat (issue 12)").
 """
 
 from __future__ import annotations
@@ -104,7 +106,6 @@ def prepare(args: argparse.Namespace) -> Installation:
             # wrk asks from one address far beyond the per-address budgets.
             "RATE_LIMITS": UNLIMITED
             + (UNLIMITED_REQUESTS if "FloodGuardMiddleware" in settings_text(ROOT) else ""),
-            "WEB_WORKERS": "2",
         }
     )
     redis_url = ""
@@ -203,7 +204,9 @@ def make_people_and_chats(install: Installation, args: argparse.Namespace) -> No
 class Process:
     """A server in a session of its own, its output in a log file."""
 
-    def __init__(self, name: str, command: list[str], port: int, env: dict[str, str], log: Path):
+    def __init__(
+        self, name: str, command: list[str], port: int, env: dict[str, str], log: Path
+    ) -> None:
         self.name, self.command, self.port, self.env, self.log = name, command, port, env, log
         self.popen: subprocess.Popen[bytes] | None = None
 

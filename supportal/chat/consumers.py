@@ -8,37 +8,76 @@ chat (the visitor's, found from the HttpOnly cookie) or, for agents, a chat they
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import ValidationError
+from django.db import close_old_connections, connections
 
 from supportal.chat import events, services
 from supportal.chat.models import Audience, Chat, ChatState
 from supportal.tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 VISITOR_COOKIE = "supportal_chat"
 MAX_FRAME = 16 * 1024
-# A token bucket per connection: BURST frames at once, then RATE a second.
+# A token bucket per connection: BURST frames at once, then RATE a second. An agent's panel
+# watches each of its chats as it (re)connects: up to 20 at once, with a read mark each.
 BURST, RATE = 20, 4.0
+AGENT_BURST, AGENT_RATE = 100, 20.0
 # Close codes (4000-4999 are the application's).
 CLOSE_FORBIDDEN, CLOSE_ABUSE = 4403, 4408
 
 
+# Chat lines are written by a small pool of threads of their own, not Channels' one database
+# thread per process, so several can be written at once (on PostgreSQL; SQLite takes writers
+# one at a time anyway) while that thread serves the rest.
+WRITERS = 4
+_writers: ThreadPoolExecutor | None = None
+
+
+def _writer_pool() -> ThreadPoolExecutor:
+    global _writers
+    if _writers is None:
+        _writers = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="chat-writer")
+    return _writers
+
+
+def stop_writers() -> None:
+    """Ends the writer threads (their database connections close with them); tests."""
+    global _writers
+    if _writers is not None:
+        _writers.submit(connections.close_all)
+        _writers.shutdown(wait=True)
+        _writers = None
+
+
+async def in_writer(work: Callable[[], T]) -> T:
+    def run() -> T:
+        close_old_connections()
+        return work()
+
+    return await asyncio.get_running_loop().run_in_executor(_writer_pool(), run)
+
+
 class Bucket:
-    def __init__(self) -> None:
-        self.tokens, self.at = float(BURST), time.monotonic()
+    def __init__(self, burst: int = BURST, rate: float = RATE) -> None:
+        self.burst, self.rate = burst, rate
+        self.tokens, self.at = float(burst), time.monotonic()
 
     def take(self) -> bool:
         now = time.monotonic()
-        self.tokens = min(BURST, self.tokens + (now - self.at) * RATE)
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
         self.at = now
         if self.tokens < 1:
             return False
@@ -50,7 +89,7 @@ class ChatSocket(AsyncWebsocketConsumer):
     is_agent = False
 
     async def connect(self) -> None:
-        self.bucket = Bucket()
+        self.bucket = Bucket(AGENT_BURST, AGENT_RATE) if self.is_agent else Bucket()
         self.strikes = 0
         self.closing = False
         self.groups_joined: set[str] = set()
@@ -63,6 +102,15 @@ class ChatSocket(AsyncWebsocketConsumer):
 
     async def authorise(self) -> bool:
         raise NotImplementedError
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels closes stale database connections before every message, on the process's
+        # one database thread; events to pass on touch no database, so they skip that queue
+        # (under load they waited behind every chat line being written: docs/benchmarks.md).
+        if message["type"] in ("chat.event", "chat.typing"):
+            await getattr(self, message["type"].replace(".", "_"))(message)
+            return
+        await super().dispatch(message)
 
     async def joined(self) -> None:
         pass
@@ -220,7 +268,7 @@ class VisitorSocket(ChatSocket):
                 return " ".join(error.messages)
             return None
 
-        problem = await database_sync_to_async(write)()
+        problem = await in_writer(write)
         if problem:
             await self.send(
                 text_data=json.dumps(
@@ -291,7 +339,7 @@ class AgentSocket(ChatSocket):
                 return " ".join(error.messages)
             return None
 
-        problem = await database_sync_to_async(write)()
+        problem = await in_writer(write)
         if problem:
             await self.send(
                 text_data=json.dumps(

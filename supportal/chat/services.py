@@ -28,6 +28,7 @@ from supportal.core.copies import SharedCopy
 from supportal.core.crypto import decrypt, encrypt, hash_token
 from supportal.lib import businesstime
 from supportal.rules.models import Availability
+from supportal.tickets import search
 from supportal.tickets.models import Channel, Group, Message, RequestType, Ticket
 from supportal.tickets.services import Changes, ticket_create, ticket_reply, ticket_update
 from supportal.tickets.services.tickets import ticket_mark_solved
@@ -367,6 +368,7 @@ def chat_post(
         attachments=attachments,
         channel=Channel.CHAT,
         notify=False,
+        index=False,  # indexed when the chat ends (chat_end)
     )
     _publish_message(chat, message, client_id)
     return message
@@ -437,6 +439,7 @@ def chat_end(*, chat: Chat, actor: User) -> Chat:
     chat.state, chat.ended_at = ChatState.ENDED, timezone.now()
     chat.save(update_fields=["state", "ended_at"])
     ticket = Ticket.objects.get(pk=chat.ticket_id)
+    search.index_ticket(ticket)  # its lines were not indexed one by one (chat_post)
     ticket_mark_solved(ticket=ticket, actor=chat.agent or actor)
     events.publish(
         chat.pk, "ended", {**summary(chat), "by": "agent" if actor.is_agent else "visitor"}
@@ -534,8 +537,7 @@ def chat_transcript_send(*, chat: Chat) -> None:
             to=requester.email,
             template="chat/email/transcript",
             context={
-                "mail_subject": f"[#{chat.ticket_id}] "
-                + _("Your chat transcript"),
+                "mail_subject": f"[#{chat.ticket_id}] " + _("Your chat transcript"),
                 "recipient": requester,
                 "chat_messages": messages,
                 "ticket": chat.ticket,

@@ -15,7 +15,7 @@ import uvicorn
 from asgiref.sync import SyncToAsync
 from django.db import connections
 
-from supportal.chat import events
+from supportal.chat import consumers, events
 
 T = TypeVar("T")
 
@@ -59,6 +59,7 @@ class ChatServer:
         # The consumers' database work ran in asgiref's one sync thread: close its connections,
         # or PostgreSQL cannot drop the test database.
         SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+        consumers.stop_writers()
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from supportal.rules.models import Availability
 from supportal.satisfaction.models import Rating
 from supportal.sla.models import Schedule, ScheduleInterval
 from supportal.test import Personas
+from supportal.tickets import search
 from supportal.tickets.models import Channel, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -296,3 +297,13 @@ class TransferTests:
         # The visitor is told, but never sees the note.
         events = client.get(reverse("chat:events"), {"after": 0}).json()["events"]
         assert "About an invoice" not in str([e for e in events if e["kind"] == "message"])
+
+    def test_a_chats_lines_are_found_by_search_once_it_ends(
+        self, client: Client, open_chat: Any
+    ) -> None:
+        start(client)
+        chat = Chat.objects.select_related("ticket").get()
+        services.chat_post(chat=chat, author=open_chat, body="The zebra parcel left Busan.")
+        assert not search.matching(Ticket.objects.all(), "zebra").exists()  # not line by line
+        services.chat_end(chat=chat, actor=open_chat)
+        assert list(search.matching(Ticket.objects.all(), "zebra")) == [chat.ticket]

@@ -177,9 +177,12 @@ def ticket_reply(
     status: str | None = None,
     via: str = "",
     notify: bool = True,
+    index: bool = True,
 ) -> Message:
     """Adds a public reply or (agents only) an internal note, optionally changing the status.
-    `notify=False` sends no mail (a live chat: both sides are reading it as it happens).
+    `notify=False` sends no mail (a live chat: both sides are reading it as it happens);
+    `index=False` leaves the search index to the caller (a chat indexes its lines as it ends,
+    not the whole conversation again for every line).
 
     A customer's reply reopens a pending or solved request; an agent's first public reply
     moves a new request to open unless another status is given."""
@@ -210,7 +213,8 @@ def ticket_reply(
     if public:
         ticket.last_message_at = now
     ticket.save()
-    search.index_ticket(ticket)
+    if index:
+        search.index_ticket(ticket)
     change = hooks.TicketChange(ticket, author, channel, events, message=message, via=via)
     hooks.ticket_changed(change)
     if public and notify:
