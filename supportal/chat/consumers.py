@@ -258,8 +258,9 @@ class VisitorSocket(ChatSocket):
             await self.refused("unknown")
 
     async def post(self, body: str, client: str) -> None:
+        chat = self.chat  # with its requester, read as the socket opened
+
         def write() -> str | None:
-            chat = Chat.objects.select_related("ticket__requester").get(pk=self.chat.pk)
             try:
                 services.chat_post(
                     chat=chat, author=chat.ticket.requester, body=body, client_id=client

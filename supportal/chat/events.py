@@ -83,8 +83,7 @@ def broadcast(body: dict[str, Any]) -> None:
     it only inside the chat process, whose poller then skips it."""
     if not layer_delivers():
         if Poller.running_here():
-            Poller.sent_here(body["id"])
-            asyncio.run_coroutine_threadsafe(_send(get_channel_layer(), body), Poller.loop())
+            asyncio.run_coroutine_threadsafe(Poller.deliver(body), Poller.loop())
         return
     try:
         _run_sync(lambda: _send(get_channel_layer(), body))
@@ -158,10 +157,15 @@ class Poller:
         return cls._loop
 
     @classmethod
-    def sent_here(cls, event_id: int) -> None:
-        cls._sent[event_id] = None
+    async def deliver(cls, body: dict[str, Any]) -> None:
+        """Sends an event once, whichever comes first: the writer's call after its commit or
+        the poller's read. Both run on the event loop, so the check and the mark are one step."""
+        if body["id"] in cls._sent:
+            return
+        cls._sent[body["id"]] = None
         while len(cls._sent) > 10_000:
             cls._sent.popitem(last=False)
+        await _send(get_channel_layer(), body)
 
     @classmethod
     def ensure_started(cls) -> None:
@@ -205,9 +209,7 @@ class Poller:
                 for missing in range(cls.last_id + 1, min(event_id, cls.last_id + 1000)):
                     cls.gaps.setdefault(missing, now)
                 cls.last_id = event_id
-            if event_id in cls._sent:
-                continue
-            await _send(layer, body)
+            await cls.deliver(body)
         for missing, since in list(cls.gaps.items()):
             if now - since > GAP_SECONDS:
                 del cls.gaps[missing]

@@ -358,11 +358,12 @@ def chat_post(
         )
     if not body and attachments:
         body = _("(file)")
-    chat = _locked(chat)
-    if chat.state == ChatState.ENDED:
+    # Locked bare (no joins): this runs for every line, and ticket_reply locks the ticket.
+    state = Chat.objects.select_for_update().values_list("state", flat=True).get(pk=chat.pk)
+    if state == ChatState.ENDED:
         raise ValidationError(_("This chat has ended."))
     message = ticket_reply(
-        ticket=chat.ticket,
+        ticket=Ticket(pk=chat.ticket_id),
         author=author,
         body=body,
         attachments=attachments,
