@@ -80,15 +80,27 @@ def publish(
 
 def broadcast(body: dict[str, Any]) -> None:
     """Sends a committed event to the layer when this process can: always with Redis; without
-    it only inside the chat process, whose poller then skips it."""
+    it only inside the chat process, whose poller then skips it. In the chat process the send
+    runs on its event loop (where the layer's connections live), not on a loop made for it."""
+    loop = Poller.chat_loop()
     if not layer_delivers():
-        if Poller.running_here():
-            asyncio.run_coroutine_threadsafe(Poller.deliver(body), Poller.loop())
+        if loop is not None:
+            asyncio.run_coroutine_threadsafe(Poller.deliver(body), loop)
+        return
+    if loop is not None:
+        asyncio.run_coroutine_threadsafe(_send_logged(body), loop)
         return
     try:
         _run_sync(lambda: _send(get_channel_layer(), body))
     except Exception:
         # The row is written: polling and reconnecting clients still get it.
+        logger.exception("chat event %s not sent to the channel layer", body["id"])
+
+
+async def _send_logged(body: dict[str, Any]) -> None:
+    try:
+        await _send(get_channel_layer(), body)
+    except Exception:
         logger.exception("chat event %s not sent to the channel layer", body["id"])
 
 
@@ -151,6 +163,13 @@ class Poller:
         return cls._task is not None and not cls._task.done()
 
     @classmethod
+    def chat_loop(cls) -> asyncio.AbstractEventLoop | None:
+        """The chat process's event loop, once a socket has connected (else None: a web or
+        worker process, or no socket yet)."""
+        loop = cls._loop
+        return loop if loop is not None and loop.is_running() else None
+
+    @classmethod
     def loop(cls) -> asyncio.AbstractEventLoop:
         if cls._loop is None:
             raise RuntimeError("the chat poller has not started")
@@ -170,9 +189,9 @@ class Poller:
     @classmethod
     def ensure_started(cls) -> None:
         """Called by each consumer as it connects, inside the chat process's event loop."""
+        cls._loop = asyncio.get_running_loop()
         if layer_delivers() or cls.running_here():
             return
-        cls._loop = asyncio.get_running_loop()
         cls._task = cls._loop.create_task(cls._run())
 
     @classmethod

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import pytest
 import uvicorn
 from asgiref.sync import SyncToAsync
+from channels.layers import channel_layers
 from django.db import connections
 
 from supportal.chat import consumers, events
@@ -47,6 +48,9 @@ class ChatServer:
         return f"ws://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        # A channel layer instance receives on one event loop at a time: each server (its own
+        # thread and loop) gets fresh ones, as a real chat process does.
+        channel_layers.backends.clear()
         self.thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started:
@@ -60,6 +64,7 @@ class ChatServer:
         # or PostgreSQL cannot drop the test database.
         SyncToAsync.single_thread_executor.submit(connections.close_all).result()
         consumers.stop_writers()
+        channel_layers.backends.clear()
 
 
 @pytest.fixture
@@ -72,6 +77,7 @@ def chat_server(transactional_db: None) -> Iterator[ChatServer]:
         server.stop()
         # The poller's task belonged to the server's loop, which has ended.
         events.Poller._task = None
+        events.Poller._loop = None
         events.Poller._sent.clear()
         events.Poller.gaps.clear()
 
