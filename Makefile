@@ -73,7 +73,7 @@ bench: install wrk
 	$(BIN)/python -m supportal.bench.rules --database sqlite
 	$(BIN)/python -m supportal.bench.rules --database postgres
 	$(BIN)/python -m supportal.bench.chat --database sqlite
-	$(BIN)/python -m supportal.bench.chat --database postgres
+	$(BIN)/python -m supportal.bench.chat --database postgres --chat-processes 2
 
 clean:
 	rm -rf $(VENV) var/static

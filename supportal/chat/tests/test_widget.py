@@ -307,3 +307,20 @@ class TransferTests:
         assert not search.matching(Ticket.objects.all(), "zebra").exists()  # not line by line
         services.chat_end(chat=chat, actor=open_chat)
         assert list(search.matching(Ticket.objects.all(), "zebra")) == [chat.ticket]
+
+
+class EmbedCheckTests:
+    def test_a_site_not_on_the_list_is_told_so_before_the_window_opens(
+        self, client: Client
+    ) -> None:
+        services.chat_settings_save(values={"allowed_sites": "https://shop.example.com"})
+        check = reverse("chat_embed_check")
+        listed = client.get(check, {"site": "https://shop.example.com"})
+        assert listed.json() == {"allowed": True}
+        assert listed["Access-Control-Allow-Origin"] == "*"
+        assert client.get(check, {"site": "https://evil.example"}).json() == {"allowed": False}
+        assert client.get(check, {"site": "http://testserver"}).json() == {"allowed": True}
+        # And the browser refuses the frame there: the widget names only us and the list.
+        policy = client.get(reverse("chat:widget"))["Content-Security-Policy"]
+        assert "frame-ancestors 'self' https://shop.example.com;" in policy + ";"
+        assert "evil.example" not in policy
