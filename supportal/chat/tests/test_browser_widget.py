@@ -154,3 +154,20 @@ def test_the_widget_has_no_axe_violations_in_each_language(
     availability_set(user=personas.agent, availability=Availability.AVAILABLE)
     page.goto(f"{live_server.url}/{lang}/chat/")
     assert_no_axe_violations(page, f"chat widget pre-chat form ({lang})")
+    page.locator("input[name=name]").fill("Mina")
+    page.locator("input[name=email]").fill("mina@example.com")
+    page.locator("textarea[name=message]").fill("Hello")
+    page.locator(".chat-start button[type=submit]").click()
+    expect(page.locator(".chat-message-visitor")).to_be_visible()
+    assert page.locator("html").get_attribute("lang") == lang
+    assert_no_axe_violations(page, f"chat widget in conversation ({lang})")
+
+
+def test_the_widget_follows_the_pages_language(
+    page: Page, live_server: LiveServer, chat_server: ChatServer, settings: Any, agent: Any
+) -> None:
+    use_chat_at(settings, chat_server.url)
+    widget = open_widget(page, live_server, lang="ko")
+    assert "/ko/chat/" in (page.locator("iframe").get_attribute("src") or "")
+    expect(widget.locator("html")).to_have_attribute("lang", "ko")
+    expect(widget.get_by_role("button", name="채팅 시작")).to_be_visible()

@@ -19,10 +19,11 @@ from supportal.core.models import OutboundEmail
 from supportal.rules.assignment import availability_set
 from supportal.rules.models import Availability
 from supportal.satisfaction.models import Rating
-from supportal.sla.models import Schedule, ScheduleInterval
+from supportal.sla.models import Metric, Schedule, ScheduleInterval, SlaTimer
+from supportal.sla.tests.helpers import make_policy
 from supportal.test import Personas
 from supportal.tickets import search
-from supportal.tickets.models import Channel, Ticket
+from supportal.tickets.models import Channel, Priority, Ticket
 
 pytestmark = pytest.mark.django_db
 OWN = {"HTTP_ORIGIN": "http://127.0.0.1:8000"}
@@ -324,3 +325,24 @@ class EmbedCheckTests:
         policy = client.get(reverse("chat:widget"))["Content-Security-Policy"]
         assert "frame-ancestors 'self' https://shop.example.com;" in policy + ";"
         assert "evil.example" not in policy
+
+
+class ChatIsARequestTests:
+    def test_the_agents_first_chat_line_meets_the_first_reply_target(
+        self, client: Client, open_chat: Any
+    ) -> None:
+        make_policy("Chats", targets=[(Priority.NORMAL, Metric.FIRST_REPLY, 5, False)])
+        start(client)
+        chat = Chat.objects.select_related("ticket").get()
+        first_reply = SlaTimer.objects.get(ticket=chat.ticket, metric=Metric.FIRST_REPLY)
+        assert first_reply.state == SlaTimer.State.RUNNING
+        services.chat_post(chat=chat, author=open_chat, body="Hello, I am here.")
+        first_reply.refresh_from_db()
+        assert first_reply.state == SlaTimer.State.ACHIEVED
+
+    def test_the_queue_says_the_estimated_wait(self, client: Client, open_chat: Any) -> None:
+        services.chat_settings_save(values={"auto_assign": False})
+        start(client)
+        html = client.get(reverse("chat:widget")).content.decode()
+        # No accepted chat yet: two minutes a place in the queue.
+        assert "You are next in line." in html and "Estimated wait: about 2 min." in html
