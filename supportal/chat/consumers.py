@@ -21,6 +21,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connections
+from django.utils.translation import gettext as _
 
 from supportal.chat import events, services
 from supportal.chat.models import Audience, Chat, ChatState
@@ -331,8 +332,6 @@ class AgentSocket(ChatSocket):
 
         def write() -> str | None:
             if chat.state != ChatState.ACTIVE or chat.agent_id != user.pk:
-                from django.utils.translation import gettext as _
-
                 return _("Accept the chat before you answer.")
             try:
                 services.chat_post(chat=chat, author=user, body=body, client_id=client)

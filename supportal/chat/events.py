@@ -23,6 +23,7 @@ import logging
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from asgiref.sync import async_to_sync
@@ -31,6 +32,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q
+from django.utils import timezone
 
 from supportal.chat.models import Audience, ChatEvent
 
@@ -132,21 +134,13 @@ def events_after(
 ) -> list[dict[str, Any]]:
     """A chat's events after id `after` (and any of the last GAP_SECONDS, which a client that
     saw a later id may have missed on PostgreSQL); clients drop ids they already have."""
-    from django.utils import timezone
-
-    recent = timezone.now() - _seconds(GAP_SECONDS)
+    recent = timezone.now() - timedelta(seconds=GAP_SECONDS)
     rows = ChatEvent.objects.filter(chat_id=chat_id).filter(
         Q(id__gt=after) | Q(created_at__gte=recent, id__lte=after)
     )
     if not agent:
         rows = rows.filter(audience=Audience.ALL)
     return [payload(row) for row in rows.order_by("id")[:limit]]
-
-
-def _seconds(value: float) -> Any:
-    from datetime import timedelta
-
-    return timedelta(seconds=value)
 
 
 class Poller:

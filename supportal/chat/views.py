@@ -95,7 +95,7 @@ def _set_cookie(request: HttpRequest, response: HttpResponse, token: str) -> Non
     )
 
 
-def _widget_url(request: HttpRequest) -> str:
+def _widget_url() -> str:
     return reverse("chat:widget")
 
 
@@ -183,11 +183,11 @@ def widget(request: HttpRequest) -> HttpResponse:
 @rate_limit("chat_start", methods=("POST",))
 def start(request: HttpRequest) -> HttpResponse:
     if _visitor_chat(request) is not None:
-        return HttpResponseRedirect(_widget_url(request))
+        return HttpResponseRedirect(_widget_url())
     signed_in = _signed_in(request)
     form = PreChatForm(request.POST, config=services.chat_settings(), signed_in=signed_in)
     if services.status() != "open":
-        return HttpResponseRedirect(_widget_url(request))
+        return HttpResponseRedirect(_widget_url())
     if not form.is_valid():
         return frameable(
             render(request, "chat/start.html", _frame_context({"form": form}), status=400)
@@ -224,7 +224,7 @@ def start(request: HttpRequest) -> HttpResponse:
         return frameable(
             render(request, "chat/start.html", _frame_context({"form": form}), status=400)
         )
-    response = HttpResponseRedirect(_widget_url(request))
+    response = HttpResponseRedirect(_widget_url())
     _set_cookie(request, response, token)
     return response
 
@@ -252,7 +252,7 @@ def send(request: HttpRequest) -> HttpResponse:
         else:
             if _wants_json(request):
                 return JsonResponse({"message": message.pk})
-            return HttpResponseRedirect(_widget_url(request))
+            return HttpResponseRedirect(_widget_url())
     else:
         problem = " ".join(str(e) for errors in form.errors.values() for e in errors)
     if _wants_json(request):
@@ -320,7 +320,7 @@ def read(request: HttpRequest) -> JsonResponse:
 def end(request: HttpRequest) -> HttpResponse:
     chat = _chat_or_404(request)
     services.chat_end(chat=chat, actor=chat.ticket.requester)
-    return HttpResponseRedirect(_widget_url(request))
+    return HttpResponseRedirect(_widget_url())
 
 
 @public
@@ -340,7 +340,7 @@ def rate(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            return HttpResponseRedirect(_widget_url(request) + "?rated=1")
+            return HttpResponseRedirect(_widget_url() + "?rated=1")
     context = _conversation_context(request, chat)
     context["rate_form"] = form
     return frameable(render(request, "chat/conversation.html", context, status=400))
@@ -355,7 +355,7 @@ def transcript(request: HttpRequest) -> HttpResponse:
     if not chat.ticket.requester.is_active:
         return _refuse(request, _("We have no email address to send the transcript to."))
     services.chat_transcript_send(chat=chat)
-    return HttpResponseRedirect(_widget_url(request) + "?transcript=1")
+    return HttpResponseRedirect(_widget_url() + "?transcript=1")
 
 
 @public
@@ -387,7 +387,7 @@ def leave_message(request: HttpRequest) -> HttpResponse:
 @same_origin_post
 def new_chat(request: HttpRequest) -> HttpResponse:
     """After a chat has ended: forget it in this browser, for a new one."""
-    response = HttpResponseRedirect(_widget_url(request))
+    response = HttpResponseRedirect(_widget_url())
     chat = _visitor_chat(request)
     if chat is None or chat.state == ChatState.ENDED:
         response.delete_cookie(VISITOR_COOKIE, samesite="None" if request.is_secure() else "Lax")
