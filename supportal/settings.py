@@ -415,7 +415,7 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "supportal.chat.layers.SweepingInMemoryChannelLayer"}}
 
 HUEY = {
     "name": "supportal",
