@@ -171,3 +171,38 @@ def test_the_widget_follows_the_pages_language(
     assert "/ko/chat/" in (page.locator("iframe").get_attribute("src") or "")
     expect(widget.locator("html")).to_have_attribute("lang", "ko")
     expect(widget.get_by_role("button", name="채팅 시작")).to_be_visible()
+
+
+def test_new_messages_scroll_into_view_without_motion_when_asked(
+    page: Page, live_server: LiveServer, chat_server: ChatServer, settings: Any, agent: Any
+) -> None:
+    # With "reduce motion" set, a new message is in view the moment it is added: no smooth
+    # scroll (the widget has no other motion).
+    use_chat_at(settings, chat_server.url)
+    page.emulate_media(reduced_motion="reduce")
+    page.set_viewport_size({"width": 320, "height": 480})
+    widget = open_widget(page, live_server)
+    widget.get_by_label("Your name").fill("Mina")
+    widget.get_by_label("Your email").fill("mina@example.com")
+    widget.get_by_label("How can we help?").fill("Hello")
+    widget.get_by_role("button", name="Start chat").click()
+    expect(widget.locator("#chat-status")).to_contain_text("Jiwoo Agent")
+    handle = page.locator("iframe").element_handle()
+    frame = handle.content_frame() if handle else None
+    assert frame is not None
+    frame.evaluate(
+        """() => {
+        window.outOfView = [];
+        new MutationObserver((changes) => changes.forEach((change) =>
+          change.addedNodes.forEach((item) => {
+            const box = item.getBoundingClientRect();
+            window.outOfView.push(Math.round(box.bottom - window.innerHeight));
+          }))).observe(document.getElementById("chat-log"), { childList: true });
+        }"""
+    )
+    chat = Chat.objects.get()
+    for n in range(8):
+        services.chat_post(chat=chat, author=agent, body=f"Line {n} of a long answer.")
+        expect(widget.locator(".chat-message-agent", has_text=f"Line {n} of")).to_be_visible()
+    offsets = frame.evaluate("window.outOfView")
+    assert len(offsets) == 8 and max(offsets) <= 0, offsets
