@@ -27,6 +27,7 @@ from supportal.lib.env import (
     env_str,
     env_url,
 )
+from supportal.lib.phone import is_region
 from supportal.lib.rates import rates_with_overrides
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -184,6 +185,14 @@ try:
     PHONE_WEBHOOK_SECRET = env_str("PHONE_WEBHOOK_SECRET")
     if PHONE_WEBHOOK_SECRET and len(PHONE_WEBHOOK_SECRET) < 16:
         raise ConfigError("PHONE_WEBHOOK_SECRET must be at least 16 characters long")
+    # The country of phone numbers written without a country code (lib/phone.py): with "KR",
+    # "010-1234-5678" is stored as "+821012345678". Empty: such numbers keep their digits.
+    PHONE_REGION = env_str("PHONE_REGION").upper()
+    if PHONE_REGION and not is_region(PHONE_REGION):
+        raise ConfigError(
+            f"PHONE_REGION must be a two-letter country code such as KR, JP, CN or US, "
+            f"got {PHONE_REGION!r}"
+        )
     METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
     if [item.lower() for item in METRICS_ALLOWED_IPS] == ["none"]:
         METRICS_ALLOWED_IPS = []

@@ -244,6 +244,11 @@
         retry = 0;
         stopPolling();
         Object.keys(lastId).forEach(function (id) { watch(Number(id)); });
+        // Lines sent as the last socket dropped may not have arrived: send them again (the
+        // server stores a line once per client id, and the replay confirms them).
+        Object.keys(pending).forEach(function (client) {
+          send({ type: "message", chat: pending[client].chat, body: pending[client].body, client: client });
+        });
         markRead();
         pingTimer = window.setInterval(function () { send({ type: "ping" }); }, 25000);
       });
@@ -255,7 +260,7 @@
         } else if (frame.type === "typing" && frame.chat === selected && frame.side === "visitor") {
           showTyping(frame.on);
         } else if (frame.type === "error" && frame.client && pending[frame.client] !== undefined) {
-          if (box && !box.value) { box.value = pending[frame.client]; }
+          if (box && !box.value) { box.value = pending[frame.client].body; }
           delete pending[frame.client];
           showError(frame.text);
         }
@@ -290,7 +295,7 @@
         if (!text || (files && files.files.length) || !socket || socket.readyState !== 1) { return; }  // the form posts
         event.preventDefault();
         var client = "c" + Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
-        pending[client] = box.value;
+        pending[client] = { chat: selected, body: text };
         send({ type: "message", chat: selected, body: text, client: client });
         if (typingOn) { send({ type: "typing", chat: selected, on: false }); typingOn = false; }
         box.value = "";

@@ -61,6 +61,7 @@
   }
 
   function addMessage(data, eventId) {
+    if (data.client) { delete pending[data.client]; }
     if (log.querySelector('[data-message="' + data.message + '"]')) { return; }
     var item = document.createElement("li");
     item.className = "chat-message chat-message-" + data.author;
@@ -87,7 +88,6 @@
       mark.className = "chat-mark";
       mark.textContent = data.message <= agentRead ? t.read : t.sent;
       item.appendChild(mark);
-      delete pending[data.client];
     }
     log.appendChild(item);
     item.scrollIntoView({ block: "end", behavior: reduced ? "auto" : "smooth" });
@@ -129,7 +129,12 @@
     var data = new FormData();
     Object.keys(fields).forEach(function (k) { data.append(k, fields[k]); });
     return fetch(url, { method: "POST", body: data, credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) { return r.json().then(function (j) { if (!r.ok) { showError(j.error || t.failed); } return j; }); });
+      .then(function (r) {
+        return r.json().then(function (j) {
+          if (!r.ok) { showError(j.error || t.failed); delete pending[fields.client]; }
+          return j;
+        });
+      });
   }
 
   function send(frame, url, fields) {
@@ -137,17 +142,31 @@
     post(url, fields).then(function () { if (polling) { pollOnce(); } }).catch(function () { showError(t.failed); });
   }
 
+  // Messages not yet seen back from the server: after a dropped socket nobody knows whether
+  // they arrived, so they go again (the server stores a message once per client id).
+  function resendPending() {
+    Object.keys(pending).forEach(function (client) {
+      send({ type: "message", body: pending[client], client: client }, root.dataset.sendUrl, { body: pending[client], client: client });
+    });
+  }
+
   function connect() {
     if (!("WebSocket" in window)) { startPolling(); return; }
     var opened = false;
     try { socket = new WebSocket(wsUrl()); } catch (e) { startPolling(); return; }
-    socket.onopen = function () { opened = true; failures = 0; stopPolling(); };
+    socket.onopen = function () {
+      opened = true; failures = 0; stopPolling(); resendPending();
+      root.dataset.transport = "socket";
+    };
     socket.onmessage = function (message) {
       var frame;
       try { frame = JSON.parse(message.data); } catch (e) { return; }
       if (frame.type === "event") { handle(frame.event); }
       else if (frame.type === "typing" && frame.side === "agent") { typingLine.textContent = frame.on ? t.typing : ""; }
-      else if (frame.type === "error") { showError(frame.text || t.refused[frame.code] || t.failed); }
+      else if (frame.type === "error") {
+        if (frame.client) { delete pending[frame.client]; }
+        showError(frame.text || t.refused[frame.code] || t.failed);
+      }
     };
     socket.onclose = function (event) {
       socket = null;
@@ -155,6 +174,7 @@
       failures += 1;
       // Blocked or dropped: poll meanwhile, and try the socket again (it replays what was missed).
       startPolling();
+      resendPending();
       setTimeout(connect, Math.min(30000, 1000 * Math.pow(2, failures)));
     };
   }
@@ -171,7 +191,10 @@
       })
       .catch(function () {});
   }
-  function startPolling() { if (!polling) { polling = setInterval(pollOnce, 2000); pollOnce(); } }
+  function startPolling() {
+    root.dataset.transport = "polling";
+    if (!polling) { polling = setInterval(pollOnce, 2000); pollOnce(); }
+  }
   function stopPolling() { if (polling) { clearInterval(polling); polling = null; } }
 
   if (form && body) {

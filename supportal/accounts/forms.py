@@ -132,7 +132,8 @@ class PhoneInput(forms.TextInput):
 
 class PhoneField(forms.CharField):
     """A phone number, cleaned to its stored form (supportal.lib.phone): "+82 10-1234-5678"
-    becomes "+821012345678". A mistake is shown on the field, which keeps what was typed."""
+    becomes "+821012345678", and so does "010-1234-5678" when PHONE_REGION is "KR". A mistake
+    is shown on the field, which keeps what was typed."""
 
     default_error_messages = {  # noqa: RUF012 - Django's API is a plain dict
         "invalid": _(
@@ -149,7 +150,7 @@ class PhoneField(forms.CharField):
     def to_python(self, value: Any) -> str:
         text = super().to_python(value)
         try:
-            return normalize_phone(text)
+            return normalize_phone(text, region=settings.PHONE_REGION)
         except ValueError:
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
 

@@ -66,14 +66,21 @@ def payload(event: ChatEvent) -> dict[str, Any]:
 
 
 def publish(
-    chat_id: int, kind: str, data: dict[str, Any], *, agents_only: bool = False
+    chat_id: int,
+    kind: str,
+    data: dict[str, Any],
+    *,
+    agents_only: bool = False,
+    client: str = "",
 ) -> ChatEvent:
-    """Writes the event; delivered to the chat's WebSockets once the transaction commits."""
+    """Writes the event; delivered to the chat's WebSockets once the transaction commits. A
+    second event of the chat with the same non-empty `client` is an IntegrityError."""
     event = ChatEvent.objects.create(
         chat_id=chat_id,
         kind=kind,
         audience=Audience.AGENTS if agents_only else Audience.ALL,
         data=data,
+        client=client,
     )
     body = payload(event)
     transaction.on_commit(lambda: broadcast(body))

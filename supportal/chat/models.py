@@ -148,12 +148,22 @@ class ChatEvent(models.Model):
     kind = models.CharField(max_length=16)
     audience = models.CharField(max_length=8, choices=Audience.choices, default=Audience.ALL)
     data = models.JSONField(default=dict)
+    # The sender's id for a message (the widget's or panel's); a message sent again after a
+    # dropped connection has the same one, and is stored once.
+    client = models.CharField(max_length=40, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes: ClassVar = [
             models.Index(fields=["chat", "id"], name="chatevent_chat_idx"),
             models.Index(fields=["created_at"], name="chatevent_created_idx"),
+        ]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["chat", "client"],
+                condition=~models.Q(client=""),
+                name="chatevent_client_once",
+            )
         ]
 
     def __str__(self) -> str:

@@ -16,7 +16,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from supportal.accounts.models import User
 from supportal.chat import events
-from supportal.chat.models import Chat, ChatSettings, ChatState, Identity
+from supportal.chat.models import Chat, ChatEvent, ChatSettings, ChatState, Identity
 from supportal.core.copies import SharedCopy
 from supportal.core.crypto import decrypt, encrypt, hash_token
 from supportal.lib import businesstime
@@ -342,10 +342,10 @@ def _publish_message(
             ],
             "client": client_id[:40],
         },
+        client=client_id[:40],
     )
 
 
-@transaction.atomic
 def chat_post(
     *,
     chat: Chat,
@@ -354,7 +354,35 @@ def chat_post(
     attachments: Sequence[UploadedFile] = (),
     client_id: str = "",
 ) -> Message:
-    """A message from the visitor (as the requester) or the chat's agent."""
+    """A message from the visitor (as the requester) or the chat's agent. A message sent again
+    with the same `client_id` (after a dropped connection, the sender cannot know whether the
+    first try arrived) is stored once: the first one is returned and nothing is published."""
+    try:
+        return _chat_post(
+            chat=chat, author=author, body=body, attachments=attachments, client_id=client_id
+        )
+    except IntegrityError:
+        first = (
+            ChatEvent.objects.filter(chat_id=chat.pk, client=client_id[:40])
+            .values_list("data", flat=True)
+            .first()
+            if client_id
+            else None
+        )
+        if first is None:
+            raise
+        return Message.objects.get(pk=first["message"])
+
+
+@transaction.atomic
+def _chat_post(
+    *,
+    chat: Chat,
+    author: User,
+    body: str,
+    attachments: Sequence[UploadedFile],
+    client_id: str,
+) -> Message:
     body = body.strip()
     if len(body) > MAX_MESSAGE:
         raise ValidationError(

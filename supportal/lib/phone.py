@@ -2,9 +2,17 @@
 
 "+82 10-1234-5678", "+82 (10) 1234.5678", "＋８２ １０ １２３４ ５６７８" and "+821012345678"
 are one number. "00" before a country code is the international prefix written another way
-("0082 10 1234 5678" is "+821012345678"). A number without a country code
-("010-1234-5678") keeps its digits as written: it matches the same national number, not its
-international form, since nothing here knows which country it belongs to.
+("0082 10 1234 5678" is "+821012345678").
+
+A number without a country code ("010-1234-5678") depends on `region`, the site's
+PHONE_REGION (an ISO 3166 code such as "KR"). With a region it is read as a number of that
+region with the `phonenumbers` library and stored in E.164 ("+821012345678"); one the library
+finds impossible there (too short, too long, or a local number without its area code) is
+refused. Without a region it keeps its digits as written ("01012345678"), since nothing says
+which country it belongs to. Numbers with a country code never depend on the region.
+
+Numbers stored before a region was set keep their national digits; `stored_forms` gives every
+form a number may be stored in, so a lookup finds them in one query.
 
 Pure helpers: no Django import.
 """
@@ -12,6 +20,8 @@ Pure helpers: no Django import.
 from __future__ import annotations
 
 import unicodedata
+
+import phonenumbers
 
 # What people put between groups of digits: spaces, hyphens and dashes, dots, brackets, slashes.
 SEPARATORS = frozenset(" \t-.()/[]\u00a0\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc")
@@ -23,13 +33,16 @@ MAX_DIGITS = 15
 MAX_LENGTH = MAX_DIGITS + 1
 # The longest text we look at: a number written with generous spacing, not a paragraph.
 MAX_INPUT = 64
+POSSIBLE = phonenumbers.ValidationResult.IS_POSSIBLE
 
 
-def normalize_phone(text: str) -> str:
-    """The stored form of a phone number as someone typed it; "" for blank input.
+def normalize_phone(text: str, *, region: str = "") -> str:
+    """The stored form of a phone number as someone typed it; "" for blank input. `region`
+    (PHONE_REGION) is the country of a number written without a country code.
 
     Raises ValueError when it is not a number: letters, an extension, a "+" in the middle,
-    fewer than MIN_DIGITS or more than MAX_DIGITS digits."""
+    fewer than MIN_DIGITS or more than MAX_DIGITS digits, or (with a region) a national number
+    that is impossible there."""
     if len(text) > MAX_INPUT:
         raise ValueError("too long")
     # Full-width digits and "+" (typed with a Japanese or Chinese input method) become ASCII.
@@ -42,19 +55,69 @@ def normalize_phone(text: str) -> str:
     digits = "".join(char for char in text if char not in SEPARATORS)
     if not digits or not set(digits) <= DIGITS:
         raise ValueError("not a phone number")
+    # Before the library sees it: for some regions it reads "00" as the start of a longer
+    # international prefix (Korea's 001, 008...), and "0082..." would lose its country code.
     if not plus and digits.startswith("00"):
         plus, digits = True, digits[2:]
+    if not plus and region:
+        plus, digits = True, _international(digits, region)
     if not MIN_DIGITS <= len(digits) <= MAX_DIGITS:
         raise ValueError("wrong number of digits")
     return ("+" if plus else "") + digits
 
 
-def phone_or_none(text: str) -> str | None:
+def _international(digits: str, region: str) -> str:
+    """The E.164 digits (no "+") of a number written without a country code in `region`."""
+    try:
+        number = phonenumbers.parse(digits, region)
+    except phonenumbers.NumberParseException:
+        raise ValueError("not a phone number") from None
+    # "Possible", not "valid": validity follows the operators' number ranges, which change
+    # faster than the library's releases. A number possible only locally lacks its area code:
+    # its E.164 form would be someone else's number.
+    if phonenumbers.is_possible_number_with_reason(number) != POSSIBLE:
+        raise ValueError("not a possible number in the region")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:]
+
+
+def is_region(code: str) -> bool:
+    """True for a region the library knows: ISO 3166 codes in capitals ("KR", "US")."""
+    return code in phonenumbers.SUPPORTED_REGIONS
+
+
+def phone_or_none(text: str, *, region: str = "") -> str | None:
     """The stored form, or None when `text` is blank or not a phone number (for lookups)."""
     try:
-        return normalize_phone(text) or None
+        return normalize_phone(text, region=region) or None
     except ValueError:
         return None
+
+
+def stored_forms(number: str, *, region: str = "") -> list[str]:
+    """Every form in which `number` (a stored form) may be stored: itself and, with a region,
+    the national digits of its E.164 form that people saved before the region was set
+    ("01012345678", "1012345678", "821012345678" for "+821012345678" in "KR"), and the E.164
+    form of a national one. Only forms that `region` reads as the same number: a lookup with
+    `phone__in=stored_forms(...)` finds the number however it was stored, in one query."""
+    forms = {number}
+    international = phone_or_none(number, region=region) if region else None
+    if not international or not international.startswith("+"):
+        return sorted(forms)
+    forms.add(international)
+    try:
+        parsed = phonenumbers.parse(international)
+    except phonenumbers.NumberParseException:  # a "+" and a country code nobody has
+        return sorted(forms)
+    national = phonenumbers.national_significant_number(parsed)
+    written = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    for form in (
+        "".join(char for char in written if char in DIGITS),
+        national,
+        f"{parsed.country_code}{national}",
+    ):
+        if phone_or_none(form, region=region) == international:
+            forms.add(form)
+    return sorted(forms)
 
 
 # A caller known only by their number (supportal/phone) gets an address in a reserved domain

@@ -164,7 +164,7 @@ class CallEventIn(Schema):
         side = "to" if self.direction == Direction.OUTBOUND else "from"
         number = self.callee if side == "to" else self.caller
         try:
-            if normalize_phone(number):
+            if normalize_phone(number, region=settings.PHONE_REGION):
                 return self
         except ValueError:
             pass

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
@@ -38,7 +39,7 @@ _recording_url = URLValidator(schemes=["http", "https"])
 
 def _clean_number(number: str) -> str:
     try:
-        cleaned = normalize_phone(number)
+        cleaned = normalize_phone(number, region=settings.PHONE_REGION)
     except ValueError:
         cleaned = ""
     if not cleaned:

@@ -4,6 +4,7 @@ of the person page (accounts/security/_person_sessions.html, privacy/_person_act
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -20,7 +21,7 @@ from supportal.accounts.people_forms import PeopleFilterForm, PersonForm
 from supportal.audit.keyset import keyset_page
 from supportal.audit.models import AuditEntry
 from supportal.audit.presentation import describe
-from supportal.lib.phone import phone_or_none
+from supportal.lib.phone import phone_or_none, stored_forms
 
 LIST_COLUMNS = (
     "id",
@@ -52,9 +53,9 @@ def people(request: HttpRequest) -> HttpResponse:
     rows = User.objects.select_related("organization").only(*LIST_COLUMNS)
     if wanted.get("q"):
         found = Q(name__icontains=wanted["q"]) | Q(email__icontains=wanted["q"])
-        number = phone_or_none(wanted["q"])
+        number = phone_or_none(wanted["q"], region=settings.PHONE_REGION)
         if number:
-            found |= Q(phone=number)
+            found |= Q(phone__in=stored_forms(number, region=settings.PHONE_REGION))
         rows = rows.filter(found)
     if wanted.get("role"):
         rows = rows.filter(role=wanted["role"])

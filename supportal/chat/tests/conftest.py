@@ -45,7 +45,9 @@ class ChatServer:
 
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+        # The host the live server is at (localhost): cookies are per host, and the visitor's
+        # and the agent's sockets are known by theirs.
+        return f"ws://localhost:{self.port}"
 
     def start(self) -> None:
         # A channel layer instance receives on one event loop at a time: each server (its own

@@ -43,8 +43,7 @@ def test_the_panel_works_live_over_the_socket(
     settings: Any,
     personas: Personas,
 ) -> None:
-    # The session cookie is the live server's (localhost): the socket must be on that host too.
-    use_chat_at(settings, chat_server.url.replace("127.0.0.1", "localhost"))
+    use_chat_at(settings, chat_server.url)
     chat = services.chat_accept(chat=start(personas.customer, "My parcel"), agent=personas.agent)
     login(page, live_server.url, personas.agent.email, PASSWORD)
     address = f"{live_server.url}/en/agent/chat/?chat={chat.pk}"

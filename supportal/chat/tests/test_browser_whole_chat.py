@@ -53,8 +53,7 @@ def test_a_whole_chat_between_a_visitor_and_agents(
     tmp_path: Any,
 ) -> None:
     settings.MEDIA_ROOT = str(tmp_path)
-    # Sessions are the live server's (localhost): the sockets must be on that host too.
-    use_chat_at(settings, chat_server.url.replace("127.0.0.1", "localhost"))
+    use_chat_at(settings, chat_server.url)
     services.chat_settings_save(values={"auto_assign": False})
     availability_set(user=personas.agent, availability=Availability.AVAILABLE)
 
@@ -79,6 +78,8 @@ def test_a_whole_chat_between_a_visitor_and_agents(
         agent_page.get_by_role("button", name="Accept this chat").click()
     expect(agent_page.get_by_label("Message", exact=True)).to_be_visible()
     expect(widget.locator("#chat-status")).to_contain_text("You are chatting with Jiwoo Agent.")
+    # Both sides are live over their WebSockets, not the polling fallback.
+    expect(widget.locator("[data-transport]")).to_have_attribute("data-transport", "socket")
     assert_no_axe_violations(agent_page, "agent chat panel, in a chat")
 
     # Typing both ways, then a reply from the agent.
@@ -86,6 +87,7 @@ def test_a_whole_chat_between_a_visitor_and_agents(
     expect(agent_page.locator("#chat-typing")).to_have_text("The visitor is typing…")
     widget.get_by_label("Message").press("Enter")
     expect(agent_page.locator("#chat-log")).to_contain_text("Any news")
+    expect(agent_page.locator("#chat-connection")).to_have_text("")
     reply = agent_page.get_by_label("Message", exact=True)
     reply.press_sequentially("Let me check", delay=30)
     expect(widget.locator("#chat-typing")).to_have_text("The agent is typing…")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from playwright.sync_api import FrameLocator, Page, expect
+from playwright.sync_api import Frame, FrameLocator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from supportal.browser_testing import assert_no_axe_violations
@@ -36,6 +36,20 @@ def open_widget(page: Page, live_server: LiveServer, lang: str = "en") -> FrameL
     return page.frame_locator("iframe")
 
 
+def chatting_in_widget(page: Page, live_server: LiveServer) -> tuple[FrameLocator, Frame]:
+    """Opens the widget and starts a chat (an agent is available): its locator and frame."""
+    widget = open_widget(page, live_server)
+    widget.get_by_label("Your name").fill("Mina")
+    widget.get_by_label("Your email").fill("mina@example.com")
+    widget.get_by_label("How can we help?").fill("Hello")
+    widget.get_by_role("button", name="Start chat").click()
+    expect(widget.locator("#chat-status")).to_contain_text("Jiwoo Agent")
+    handle = page.locator("iframe").element_handle()
+    frame = handle.content_frame() if handle else None
+    assert frame is not None
+    return widget, frame
+
+
 def test_a_visitor_chats_with_an_agent_from_the_help_center(
     page: Page,
     live_server: LiveServer,
@@ -53,6 +67,7 @@ def test_a_visitor_chats_with_an_agent_from_the_help_center(
     assert_no_axe_violations(page, "chat widget: pre-chat form with suggestions")
     widget.get_by_role("button", name="Start chat").click()
     expect(widget.locator("#chat-status")).to_contain_text("You are chatting with Jiwoo Agent.")
+    expect(widget.locator("[data-transport]")).to_have_attribute("data-transport", "socket")
     chat = Chat.objects.select_related("ticket").get()
     assert chat.page_url.endswith("/en/help/")
 
@@ -181,15 +196,7 @@ def test_new_messages_scroll_into_view_without_motion_when_asked(
     use_chat_at(settings, chat_server.url)
     page.emulate_media(reduced_motion="reduce")
     page.set_viewport_size({"width": 320, "height": 480})
-    widget = open_widget(page, live_server)
-    widget.get_by_label("Your name").fill("Mina")
-    widget.get_by_label("Your email").fill("mina@example.com")
-    widget.get_by_label("How can we help?").fill("Hello")
-    widget.get_by_role("button", name="Start chat").click()
-    expect(widget.locator("#chat-status")).to_contain_text("Jiwoo Agent")
-    handle = page.locator("iframe").element_handle()
-    frame = handle.content_frame() if handle else None
-    assert frame is not None
+    widget, frame = chatting_in_widget(page, live_server)
     frame.evaluate(
         """() => {
         window.outOfView = [];
@@ -206,3 +213,44 @@ def test_new_messages_scroll_into_view_without_motion_when_asked(
         expect(widget.locator(".chat-message-agent", has_text=f"Line {n} of")).to_be_visible()
     offsets = frame.evaluate("window.outOfView")
     assert len(offsets) == 8 and max(offsets) <= 0, offsets
+
+
+def test_a_message_lost_as_the_socket_drops_is_sent_again_once(
+    page: Page, live_server: LiveServer, chat_server: ChatServer, settings: Any, agent: Any
+) -> None:
+    # The connection dies just as the visitor sends (the frame never reaches the chat server):
+    # the widget sends the message again, and it arrives once.
+    use_chat_at(settings, chat_server.url)
+    widget, frame = chatting_in_widget(page, live_server)
+    live = widget.locator("[data-transport]")
+    expect(live).to_have_attribute("data-transport", "socket")
+    frame.evaluate(
+        """() => {
+        const send = WebSocket.prototype.send;
+        WebSocket.prototype.send = function (data) {
+          if (!window.dropped && String(data).includes('"type":"message"')) {
+            window.dropped = true;
+            this.close();  // lost with the connection
+            return;
+          }
+          return send.call(this, data);
+        };
+        }"""
+    )
+    box = widget.get_by_label("Message")
+    box.fill("Did you get this?")
+    box.press("Enter")
+    expect(widget.locator(".chat-message-visitor", has_text="Did you get this?")).to_have_count(
+        1, timeout=10_000
+    )
+    assert frame.evaluate("window.dropped") is True
+    # Once the widget has its new socket (it sends what it has not seen back again), the
+    # message is still there once.
+    expect(live).to_have_attribute("data-transport", "socket", timeout=10_000)
+    box.fill("And this?")
+    box.press("Enter")
+    expect(widget.locator(".chat-message-visitor", has_text="And this?")).to_be_visible()
+    chat = Chat.objects.select_related("ticket").get()
+    bodies = list(chat.ticket.messages.order_by("pk").values_list("body", flat=True))
+    assert bodies == ["Hello", "Did you get this?", "And this?"]
+    expect(widget.locator(".chat-message-visitor", has_text="Did you get this?")).to_have_count(1)

@@ -62,6 +62,17 @@ def agent_socket(server: ChatServer, client: Client) -> Any:
     )
 
 
+async def send_over_http(http: Client, **fields: str) -> Any:
+    """A message sent as the widget's polling fallback sends it."""
+    return await asyncio.to_thread(
+        http.post,
+        reverse("chat:send"),
+        fields,
+        HTTP_ORIGIN=settings.SITE_URL,
+        HTTP_ACCEPT="application/json",
+    )
+
+
 @pytest.fixture
 def available_agent(personas: Personas) -> Any:
     availability_set(user=personas.agent, availability=Availability.AVAILABLE)
@@ -116,18 +127,46 @@ class ChatSocketTests:
             async with agent_socket(chat_server, agent_client) as a:
                 await a.send(json.dumps({"type": "watch", "chat": chat.pk}))
                 await frames_until(a, is_message("My order has not arrived"))
-                response = await asyncio.to_thread(
-                    client.post,
-                    reverse("chat:send"),
-                    {"body": "Sent by polling"},
-                    HTTP_ORIGIN=settings.SITE_URL,
-                    HTTP_ACCEPT="application/json",
-                )
+                response = await send_over_http(client, body="Sent by polling")
                 assert response.status_code == 200
                 await frames_until(a, is_message("Sent by polling"))
 
         run(scenario())
         assert token
+
+    def test_a_message_sent_again_after_a_drop_is_stored_once(
+        self, chat_server: ChatServer, personas: Personas, available_agent: Any, client: Client
+    ) -> None:
+        # The socket dropped before the visitor saw their message come back: the widget sends it
+        # again, over HTTP while polling and over the new socket; the agent sees it once.
+        token = start_chat(client)
+        chat = Chat.objects.get()
+        agent_client = Client()
+        agent_client.force_login(available_agent)
+        frame = json.dumps({"type": "message", "body": "Did this arrive?", "client": "c-again"})
+
+        async def scenario() -> list[str]:
+            async with agent_socket(chat_server, agent_client) as a:
+                await a.send(json.dumps({"type": "watch", "chat": chat.pk}))
+                await frames_until(a, is_message("My order has not arrived"))
+                async with visitor(chat_server, token) as v:
+                    await v.send(frame)
+                response = await send_over_http(client, body="Did this arrive?", client="c-again")
+                assert response.status_code == 200
+                async with visitor(chat_server, token) as v:
+                    await v.send(frame)
+                    await v.send(json.dumps({"type": "message", "body": "Next", "client": "c2"}))
+                    await frames_until(v, is_message("Next"))
+                seen = []
+                while not seen or seen[-1] != "Next":
+                    got = await frames_until(a, lambda f: f.get("type") == "event")
+                    if got["event"]["kind"] == "message":
+                        seen.append(got["event"]["data"]["body"])
+                return seen
+
+        assert run(scenario()) == ["Did this arrive?", "Next"]
+        bodies = list(chat.ticket.messages.order_by("pk").values_list("body", flat=True))
+        assert bodies == ["My order has not arrived", "Did this arrive?", "Next"]
 
     def test_a_reconnecting_visitor_gets_what_was_missed(
         self, chat_server: ChatServer, personas: Personas, available_agent: Any, client: Client

@@ -75,6 +75,44 @@ class NewRequestFromCallTests:
         assert TicketEvent.objects.filter(ticket=ticket, kind="call_logged").count() == 1
         assert User.objects.filter(phone="+821012345678").count() == 1
 
+    @pytest.mark.parametrize(
+        ("stored", "written"),
+        [
+            ("01012345678", "+82 10-1234-5678"),  # saved before PHONE_REGION was set
+            ("+821012345678", "010 1234 5678"),
+        ],
+    )
+    def test_with_a_region_it_finds_the_customer_however_either_number_was_written(
+        self,
+        client: Client,
+        personas: Personas,
+        settings: Any,
+        stored: str,
+        written: str,
+    ) -> None:
+        personas.customer.phone = stored
+        personas.customer.save(update_fields=["phone"])
+        settings.PHONE_REGION = "KR"
+        people = User.objects.count()
+        client.force_login(personas.agent)
+        response = client.post(URL, form(number=written))
+        assert response.status_code == 302, response.content.decode()
+        ticket = Ticket.objects.get(subject="Question about my invoice")
+        assert ticket.requester == personas.customer
+        assert ticket.calls.get().number == "+821012345678"
+        assert User.objects.count() == people
+
+    def test_with_a_region_it_refuses_a_number_impossible_there(
+        self, client: Client, personas: Personas, known: User, settings: Any
+    ) -> None:
+        settings.PHONE_REGION = "KR"
+        client.force_login(personas.agent)
+        response = client.post(URL, form(number="123-4567"))
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert "Enter a phone number" in page and 'value="123-4567"' in page
+        assert not Ticket.objects.exists()
+
     def test_it_asks_for_an_email_for_a_number_nobody_has(
         self, client: Client, personas: Personas
     ) -> None:

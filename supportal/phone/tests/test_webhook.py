@@ -223,6 +223,60 @@ class EventTests:
         assert 'href="tel:+442079460001"' in page
 
 
+class RegionTests:
+    """PHONE_REGION: a telephony system's E.164 caller id finds a customer who wrote their
+    number without a country code, and a national caller id one stored in E.164."""
+
+    def test_an_e164_caller_finds_a_customer_saved_in_national_digits(
+        self, client: Client, personas: Personas, settings: Any
+    ) -> None:
+        customer = personas.customer
+        customer.phone = "01012345678"  # saved before PHONE_REGION was set
+        customer.save(update_fields=["phone"])
+        settings.PHONE_REGION = "KR"
+        people = User.objects.count()
+        answer = post(client, event("missed", **{"from": "+82 10-1234-5678"})).json()
+        ticket = Ticket.objects.get(pk=answer["request"])
+        assert ticket.requester == customer
+        assert User.objects.count() == people
+        assert Call.objects.get().number == "+821012345678"
+        # The next call joins the same request.
+        again = post(client, event("ended", call_id="CA-2", **{"from": "+821012345678"}))
+        assert again.json()["request"] == ticket.pk
+
+    def test_a_national_caller_id_finds_a_customer_saved_in_e164(
+        self, client: Client, known: User, settings: Any
+    ) -> None:
+        settings.PHONE_REGION = "KR"
+        people = User.objects.count()
+        answer = post(client, event("ended", **{"from": "010-1234-5678"})).json()
+        ticket = Ticket.objects.get(pk=answer["request"])
+        assert ticket.requester == known
+        assert ticket.subject == "Call from +821012345678"
+        assert User.objects.count() == people
+
+    def test_without_a_region_a_national_number_is_another_caller(
+        self, client: Client, personas: Personas, settings: Any
+    ) -> None:
+        personas.customer.phone = "01012345678"
+        personas.customer.save(update_fields=["phone"])
+        settings.PHONE_REGION = ""
+        answer = post(client, event("missed", **{"from": "+82 10-1234-5678"})).json()
+        caller = Ticket.objects.get(pk=answer["request"]).requester
+        assert caller != personas.customer
+        assert caller.email == "caller-821012345678@phone.invalid"
+
+    def test_it_refuses_a_number_impossible_in_the_region(
+        self, client: Client, known: User, settings: Any
+    ) -> None:
+        settings.PHONE_REGION = "KR"
+        before = stored()
+        response = post(client, event("missed", **{"from": "123-4567"}))  # no area code
+        assert response.status_code == 422, response.content
+        assert "from must be the customer's phone number" in response.content.decode()
+        assert stored() == before
+
+
 class HostileInputTests:
     @pytest.mark.parametrize(
         "body",

@@ -39,6 +39,7 @@ from supportal.audit.services import audit_record
 from supportal.core import crypto
 from supportal.core.models import OutboundEmail
 from supportal.helpcenter.models import ArticleVote, SearchLog
+from supportal.lib.phone import stored_forms
 from supportal.mail.models import BouncingAddress, InboundEmail, MessageReference
 from supportal.phone.models import Call
 from supportal.privacy.models import DataExport, ErasedTicket, PersonErasure
@@ -309,8 +310,11 @@ def person_erase(
         person.name = pseudonym
         person.email = f"erased-{person.pk}@invalid"
         if person.phone:
-            # Their number on calls about others' requests too (the ones on theirs went above).
-            Call.objects.filter(number=person.phone).update(number="")
+            # Their number on calls about others' requests too (the ones on theirs went above),
+            # in every form it may have been logged in (national digits, or E.164 once
+            # PHONE_REGION was set).
+            forms = stored_forms(person.phone, region=settings.PHONE_REGION)
+            Call.objects.filter(number__in=forms).update(number="")
         person.phone = ""
         person.set_unusable_password()
         person.is_active = False
