@@ -119,6 +119,9 @@ class ScheduleChoice(forms.ModelChoiceField):
         return obj.name
 
 
+MAX_IDLE_MINUTES = 24 * 60
+
+
 class ChatSettingsForm(forms.ModelForm):
     class Meta:
         model = ChatSettings
@@ -131,6 +134,7 @@ class ChatSettingsForm(forms.ModelForm):
             "ask_topic",
             "auto_assign",
             "max_chats",
+            "idle_minutes",
             "allowed_sites",
         ]
         widgets: ClassVar = {"allowed_sites": forms.Textarea(attrs={"rows": 4})}
@@ -145,6 +149,9 @@ class ChatSettingsForm(forms.ModelForm):
         limits = self.fields["max_chats"]
         limits.validators += [MinValueValidator(1), MaxValueValidator(20)]
         limits.widget.attrs.update({"min": 1, "max": 20})
+        idle = self.fields["idle_minutes"]
+        idle.validators += [MaxValueValidator(MAX_IDLE_MINUTES)]
+        idle.widget.attrs.update({"min": 0, "max": MAX_IDLE_MINUTES})
         self.fields["allowed_sites"].widget.attrs.update(
             {"spellcheck": "false", "autocapitalize": "none"}
         )

@@ -67,6 +67,11 @@ class ChatSettings(models.Model):
         help_text=_("To the available agent with the fewest chats, up to each agent's limit."),
     )
     max_chats = models.PositiveSmallIntegerField(_("chats at once per agent"), default=3)
+    idle_minutes = models.PositiveSmallIntegerField(
+        _("minutes without a message before a chat ends"),
+        default=30,
+        help_text=_("The chat ends on its own and its request is solved. 0: never."),
+    )
     allowed_sites = models.TextField(
         _("sites that may embed the chat"),
         blank=True,
@@ -119,6 +124,8 @@ class Chat(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     accepted_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # Set when it ended on its own: the minutes nobody had written (ChatSettings.idle_minutes).
+    ended_idle = models.PositiveSmallIntegerField(default=0)
     # The last message id each side has seen (read marks).
     visitor_read = models.BigIntegerField(default=0)
     agent_read = models.BigIntegerField(default=0)

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -31,7 +31,7 @@ from supportal.lib import businesstime
 from supportal.mail import outbound
 from supportal.rules.models import Availability
 from supportal.tickets import search
-from supportal.tickets.models import Channel, Group, Message, RequestType, Ticket
+from supportal.tickets.models import Channel, Group, Message, RequestType, Status, Ticket
 from supportal.tickets.services import Changes, ticket_create, ticket_reply, ticket_update
 from supportal.tickets.services.tickets import ticket_mark_solved
 from supportal.tickets.services.visitors import ticket_create_anonymous, user_for_email
@@ -39,6 +39,10 @@ from supportal.tickets.services.visitors import ticket_create_anonymous, user_fo
 MAX_MESSAGE = 4000
 OFFLINE_TAG = "chat-offline"
 DEFAULT_WAIT = timedelta(minutes=2)
+# TicketEvent.via of a request solved as its chat ended on its own ("chat-idle:30"); the
+# number is the minutes, which the request history shows (apps.py registers the label).
+IDLE_VIA = "chat-idle"
+IDLE_BATCH = 500  # chats ended per run of the worker at most
 
 
 # --- Settings ----------------------------------------------------------------------------------
@@ -465,21 +469,60 @@ def chat_transfer(
 
 
 @transaction.atomic
-def chat_end(*, chat: Chat, actor: User) -> Chat:
-    """Ends the chat (either side); its request is solved, and the visitor may rate it."""
+def chat_end(*, chat: Chat, actor: User | None, idle: int = 0) -> Chat:
+    """Ends the chat: by either side (`actor`), or on its own after `idle` minutes without a
+    message (no actor). Its request is solved, and the visitor may rate it."""
     chat = _locked(chat)
     if chat.state == ChatState.ENDED:
         return chat
-    chat.state, chat.ended_at = ChatState.ENDED, timezone.now()
-    chat.save(update_fields=["state", "ended_at"])
+    chat.state, chat.ended_at, chat.ended_idle = ChatState.ENDED, timezone.now(), idle
+    chat.save(update_fields=["state", "ended_at", "ended_idle"])
     ticket = Ticket.objects.get(pk=chat.ticket_id)
     search.index_ticket(ticket)  # its lines were not indexed one by one (chat_post)
-    ticket_mark_solved(ticket=ticket, actor=chat.agent or actor)
-    events.publish(
-        chat.pk, "ended", {**summary(chat), "by": "agent" if actor.is_agent else "visitor"}
-    )
+    if actor is not None:
+        by = "agent" if actor.is_agent else "visitor"
+        ticket_mark_solved(ticket=ticket, actor=chat.agent or actor)
+    else:
+        by = "idle"
+        if ticket.status not in (Status.SOLVED, Status.CLOSED):
+            ticket_update(
+                ticket=ticket,
+                actor=None,
+                changes=Changes(status=Status.SOLVED),
+                channel=Channel.CHAT,
+                via=f"{IDLE_VIA}:{idle}",
+            )
+    events.publish(chat.pk, "ended", {**summary(chat), "by": by})
     transaction.on_commit(assign_waiting)
     return chat
+
+
+def chats_end_idle() -> int:
+    """Ends the active chats in which nobody has written for the configured minutes (the
+    worker, every minute); how many ended."""
+    minutes = chat_settings().idle_minutes
+    if not minutes:
+        return 0
+    cutoff = timezone.now() - timedelta(minutes=minutes)
+    idle = (
+        Chat.objects.filter(state=ChatState.ACTIVE, accepted_at__lt=cutoff)
+        .annotate(last=Max("events__created_at", filter=Q(events__kind="message")))
+        .filter(Q(last__lt=cutoff) | Q(last__isnull=True))
+        .values_list("pk", flat=True)
+    )
+    ended = 0
+    for pk in list(idle[:IDLE_BATCH]):
+        with transaction.atomic():
+            chat = _locked(Chat(pk=pk))
+            # A line may have come in since the query above.
+            if (
+                chat.state != ChatState.ACTIVE
+                or chat.events.filter(kind="message", created_at__gte=cutoff).exists()
+            ):
+                continue
+            chat_end(chat=chat, actor=None, idle=minutes)
+            ended += 1
+    return ended
 
 
 def told_in_chat(ticket: Ticket, actor: User | None) -> bool:

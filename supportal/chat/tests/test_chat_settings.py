@@ -33,6 +33,7 @@ def form_data(**overrides: object) -> dict[str, object]:
         "ask_topic": "hidden",
         "auto_assign": "on",
         "max_chats": "4",
+        "idle_minutes": "15",
         "allowed_sites": "",
     }
     data.update(overrides)
@@ -53,6 +54,7 @@ class ChatSettingsTests:
         row = ChatSettings.objects.get(pk=1)
         assert row.group == personas.support
         assert (row.ask_email, row.ask_topic, row.max_chats) == ("optional", "hidden", 4)
+        assert row.idle_minutes == 15
         assert row.site_list == ["https://shop.example.com"]
         assert services.chat_settings().max_chats == 4
         assert AuditEntry.objects.filter(action="chat_settings.change").exists()
@@ -82,6 +84,17 @@ class ChatSettingsTests:
         page = response.content.decode()
         assert "“https://blog.example.com/news” is not a site address" in page
         assert "https://shop.example.com\nhttps://blog.example.com/news</textarea>" in page
+        assert not ChatSettings.objects.exists()
+
+    def test_an_idle_limit_beyond_a_day_is_refused_and_the_input_kept(
+        self, client: Client, personas: Personas
+    ) -> None:
+        client.force_login(personas.admin)
+        response = client.post(URL, form_data(idle_minutes="5000"))
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert "Ensure this value is less than or equal to 1440." in page
+        assert 'name="idle_minutes" value="5000"' in page
         assert not ChatSettings.objects.exists()
 
     @pytest.mark.parametrize(

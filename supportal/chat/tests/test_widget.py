@@ -346,3 +346,54 @@ class ChatIsARequestTests:
         html = client.get(reverse("chat:widget")).content.decode()
         # No accepted chat yet: two minutes a place in the queue.
         assert "You are next in line." in html and "Estimated wait: about 2 min." in html
+
+
+class IdleChatTests:
+    def test_a_chat_nobody_writes_in_ends_on_its_own(
+        self, client: Client, personas: Personas, open_chat: Any
+    ) -> None:
+        services.chat_settings_save(values={"idle_minutes": 30})
+        with time_machine.travel(datetime(2026, 12, 7, 9, 0, tzinfo=UTC), tick=False) as clock:
+            start(client)
+            chat = Chat.objects.select_related("ticket").get()
+            services.chat_post(chat=chat, author=open_chat, body="Anything else?")
+            clock.shift(29 * 60)
+            assert ended_on_their_own() == 0  # 29 minutes: still on
+            clock.shift(2 * 60)
+            assert ended_on_their_own() == 1
+        chat.refresh_from_db()
+        chat.ticket.refresh_from_db()
+        assert chat.state == ChatState.ENDED and chat.ended_idle == 30
+        assert chat.ticket.status == "solved"
+        # The visitor's window says why; the agent's request history too.
+        html = client.get(reverse("chat:widget")).content.decode()
+        assert "This chat ended after 30 minutes without a message." in html
+        assert "Rate this chat" in html
+        agent = Client()
+        agent.force_login(open_chat)
+        page = agent.get(reverse("agent:ticket", args=[chat.ticket_id])).content.decode()
+        assert "Chat ended after 30 minutes without a message" in page
+
+    def test_a_chat_with_a_recent_line_or_no_limit_stays(
+        self, client: Client, personas: Personas, open_chat: Any
+    ) -> None:
+        with time_machine.travel(datetime(2026, 12, 7, 9, 0, tzinfo=UTC), tick=False) as clock:
+            start(client)
+            chat = Chat.objects.get()
+            clock.shift(25 * 60)
+            services.chat_post(chat=chat, author=chat.ticket.requester, body="Still there?")
+            clock.shift(25 * 60)  # 50 minutes after the start, 25 after the last line
+            assert ended_on_their_own() == 0
+            services.chat_settings_save(values={"idle_minutes": 0})
+            clock.shift(24 * 60 * 60)
+            assert ended_on_their_own() == 0
+        chat.refresh_from_db()
+        assert chat.state == ChatState.ACTIVE
+
+
+def ended_on_their_own() -> int:
+    """Runs the worker's every-minute task; how many chats have ended on their own."""
+    from supportal.chat.tasks import end_idle_chats
+
+    end_idle_chats.call_local()
+    return Chat.objects.filter(state=ChatState.ENDED, ended_idle__gt=0).count()
