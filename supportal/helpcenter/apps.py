@@ -8,3 +8,8 @@ class HelpcenterConfig(AppConfig):
     name = "supportal.helpcenter"
     label = "helpcenter"
     verbose_name = _("Help Center")
+
+    def ready(self) -> None:
+        from supportal.helpcenter import vectors
+
+        vectors.register()

@@ -35,7 +35,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from supportal.core.sql import quoted_table
-from supportal.helpcenter import ranking
+from supportal.helpcenter import ranking, vectors
 from supportal.helpcenter.models import (
     Article,
     ArticleTranslation,
@@ -49,6 +49,7 @@ from supportal.helpcenter.models import (
 from supportal.helpcenter.ranking import K1, TITLE_BOOST, B
 from supportal.lib import textanalysis
 from supportal.lib.markdown import plain_text
+from supportal.semantic import services as semantic_services
 
 MAX_QUERY_LENGTH = 500
 MAX_QUERY_TERMS = 64
@@ -222,6 +223,7 @@ def _remove(document_ids: list[int]) -> None:
             f"DELETE FROM {documents} WHERE translation_id IN ({marks})",  # noqa: S608
             document_ids,
         )
+    semantic_services.embed_later(vectors.KIND, document_ids)
 
 
 def _add(documents: list[SearchDocument], postings: list[PostingRow]) -> None:
@@ -248,6 +250,7 @@ def _add(documents: list[SearchDocument], postings: list[PostingRow]) -> None:
     SearchDocument.objects.bulk_create(documents, batch_size=BATCH_SIZE)
     _insert_postings(postings)
     _update_terms(terms)
+    semantic_services.embed_later(vectors.KIND, [d.translation_id for d in documents])
 
 
 _deferred = threading.local()

@@ -363,6 +363,21 @@ def _mailboxes(status: SiteStatus) -> None:
             )
 
 
+def _semantic(status: SiteStatus) -> None:
+    from supportal.semantic import embedding
+
+    choice = settings.SEMANTIC_MODEL
+    if choice in ("", "none") or embedding.backend() is not None:
+        return
+    status.problems.append(
+        _(
+            "The embedding model (%(model)s) did not load, so search and suggestions match "
+            "words only. The server log says why."
+        )
+        % {"model": choice}
+    )
+
+
 def site_status(now: datetime | None = None) -> SiteStatus:
     now = now or timezone.now()
     status = SiteStatus(checked_at=now)
@@ -374,4 +389,5 @@ def site_status(now: datetime | None = None) -> SiteStatus:
     _schedules(status, now)
     _mailboxes(status)
     _disk(status)
+    _semantic(status)
     return status

@@ -8,3 +8,8 @@ class TicketsConfig(AppConfig):
     name = "supportal.tickets"
     label = "tickets"
     verbose_name = _("Requests")
+
+    def ready(self) -> None:
+        from supportal.tickets import vectors
+
+        vectors.register()

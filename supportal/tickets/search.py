@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 
 from supportal.accounts.models import User, normalize_email
 from supportal.lib import textanalysis
+from supportal.tickets import vectors
 from supportal.tickets.models import Message, Ticket, TicketCC, TicketSearch
 
 MAX_QUERY_TERMS = 16
@@ -58,6 +59,7 @@ def index_new_ticket(ticket: Ticket, description: str) -> None:
     """The terms of a ticket just made, whose one message is `description`: one insert, no
     reads (email ingestion makes requests by the hundred a second)."""
     TicketSearch.objects.create(ticket=ticket, terms=ticket_terms(ticket, [description]))
+    vectors.changed([ticket.pk])
 
 
 def query_number(query: str) -> int | None:

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from supportal.accounts.models import User
-from supportal.tickets import hooks, notifications, search
+from supportal.tickets import hooks, notifications, search, vectors
 from supportal.tickets.models import (
     Attachment,
     Channel,
@@ -63,6 +63,7 @@ def ticket_merge(
         raise ValidationError(_("A merged request cannot be merged again."))
     now = timezone.now()
     Message.objects.filter(ticket=source).update(ticket=target)
+    vectors.changed([source.pk, target.pk])  # the source has none now; the target's text may
     Attachment.objects.filter(ticket=source).update(ticket=target)
     followers = set(TicketCC.objects.filter(ticket=source).values_list("user_id", flat=True))
     followers.add(source.requester_id)

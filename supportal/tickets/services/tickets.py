@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from supportal.accounts.models import User
 from supportal.tickets import attachments as attachment_checks
-from supportal.tickets import hooks, notifications, search
+from supportal.tickets import hooks, notifications, search, vectors
 from supportal.tickets.models import (
     Channel,
     CustomField,
@@ -248,6 +248,7 @@ def ticket_update(
     if subject and subject != ticket.subject:
         changed("subject", ticket.subject, subject)
         ticket.subject = subject
+        vectors.changed([ticket.pk])
     if changes.status is not None and changes.status != ticket.status:
         changed("status", ticket.status, changes.status)
         _set_status(ticket, changes.status, now)
