@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from supportal.helpcenter.views import articles, notices, structure
+from supportal.helpcenter.views import articles, gaps, notices, structure
 
 app_name = "helpcenter_agent"
 
@@ -28,6 +28,7 @@ urlpatterns = [
         name="revision_restore",
     ),
     path("preview/", articles.preview, name="preview"),
+    path("gaps/", gaps.content_gaps, name="gaps"),
     path("categories/", structure.category_list, name="categories"),
     path("notices/", notices.notice_list, name="notices"),
     path("notices/new/", notices.notice_create, name="notice_create"),

@@ -33,6 +33,9 @@ SET_ACTIONS = {
     "set_assignee": ("assignee", "agent"),
 }
 NOTIFY_ACTIONS = ("notify_requester", "notify_assignee", "notify_agent", "notify_group")
+# Triage suggestions (tickets/triage.py) applied when their confidence reaches the value, a
+# percentage: {"action": "suggest_type", "value": "80"}.
+SUGGEST_ACTIONS = {"suggest_type": "type", "suggest_group": "group", "suggest_priority": "priority"}
 ACTION_LABELS = {
     "set_status": gettext_lazy("Set status"),
     "set_priority": gettext_lazy("Set priority"),
@@ -42,6 +45,9 @@ ACTION_LABELS = {
     "add_tags": gettext_lazy("Add tags"),
     "remove_tags": gettext_lazy("Remove tags"),
     "set_field": gettext_lazy("Set a custom field (key=value)"),
+    "suggest_type": gettext_lazy("Apply the suggested request type (minimum confidence in %)"),
+    "suggest_group": gettext_lazy("Apply the suggested group (minimum confidence in %)"),
+    "suggest_priority": gettext_lazy("Apply the suggested priority (minimum confidence in %)"),
     "notify_requester": gettext_lazy("Email the requester"),
     "notify_assignee": gettext_lazy("Email the assignee"),
     "notify_agent": gettext_lazy("Email an agent"),
@@ -116,6 +122,15 @@ def clean_action(raw: Mapping[str, Any], choices: Choices, *, automation: bool =
                 code="value",
             )
         return {"action": name, "value": f"{custom.key}={field_value[:2000]}"}
+    if name in SUGGEST_ACTIONS:
+        percent = value.removesuffix("%").strip()
+        if not percent.isdigit() or not 1 <= int(percent) <= 100:
+            raise ValidationError(
+                _("Write the minimum confidence for “%(action)s” as a number from 1 to 100.")
+                % {"action": label},
+                code="value",
+            )
+        return {"action": name, "value": str(int(percent))}
     if name in NOTIFY_ACTIONS:
         subject = str(raw.get("subject", "") or "").strip()[:MAX_SUBJECT]
         body = str(raw.get("body", "") or "").strip()[:MAX_BODY]
@@ -178,10 +193,41 @@ def changed_fields(actions: Sequence[Mapping[str, Any]]) -> dict[str, str]:
 # --- Carrying them out -------------------------------------------------------------------------
 
 
-def _changes(actions: Sequence[Mapping[str, Any]], actor: User | None) -> ticket_services.Changes:
+def _suggested(
+    ticket: Ticket, actions: Sequence[Mapping[str, Any]], changes: ticket_services.Changes
+) -> None:
+    """Sets the triage suggestions whose confidence reaches their action's threshold (the
+    nearest solved requests are read once, only when such an action is there)."""
+    from supportal.tickets import triage
+    from supportal.tickets.models import RequestType
+
+    wanted = {
+        SUGGEST_ACTIONS[a["action"]]: int(a.get("value") or 101)
+        for a in actions
+        if a.get("action") in SUGGEST_ACTIONS
+    }
+    if not wanted:
+        return
+    for name, (value, confidence) in triage.predict(ticket).votes.items():
+        if name not in wanted or value is None or confidence * 100 < wanted[name]:
+            continue
+        if name == "priority":
+            changes.priority = value
+            continue
+        rows = RequestType.objects.filter(active=True) if name == "type" else Group.objects
+        target = rows.filter(pk=value).first()
+        if target is not None:
+            setattr(changes, name, target)
+
+
+def _changes(
+    actions: Sequence[Mapping[str, Any]], actor: User | None, ticket: Ticket | None = None
+) -> ticket_services.Changes:
     from supportal.tickets.models import CustomField, RequestType
 
     changes = ticket_services.Changes()
+    if ticket is not None:
+        _suggested(ticket, actions, changes)
     add: list[str] = []
     remove: list[str] = []
     fields: dict[Any, str] = {}
@@ -225,7 +271,7 @@ def actions_apply(
     """Changes the request as the actions say (as `via`, the system's own change), then sends
     their emails. Runs in the caller's transaction. `actor` made the change a trigger reacts
     to ("the agent making the change")."""
-    changes = _changes(actions, actor)
+    changes = _changes(actions, actor, ticket)
     if any(action.get("action") not in NOTIFY_ACTIONS for action in actions):
         ticket_services.ticket_update(
             ticket=ticket, actor=None, changes=changes, channel=Channel.SYSTEM, via=via

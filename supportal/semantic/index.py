@@ -93,11 +93,17 @@ def vectors(kind: str) -> Vectors:
 
 
 def nearest(
-    kind: str, query: np.ndarray, *, among: np.ndarray | None = None, limit: int = 10
+    kind: str,
+    query: np.ndarray,
+    *,
+    among: np.ndarray | None = None,
+    limit: int = 10,
+    found: Vectors | None = None,
 ) -> list[tuple[int, float]]:
     """The `limit` ids closest to `query` (cosine, best first; ties by id), among the given
-    ids when `among` is set (the caller's permission and scope filter)."""
-    found = vectors(kind)
+    ids when `among` is set (the caller's permission and scope filter). `found`: the kind's
+    vectors when the caller has read them already (one generation check per page)."""
+    found = found if found is not None else vectors(kind)
     if not len(found.ids):
         return []
     if among is None:

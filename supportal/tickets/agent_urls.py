@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from supportal.tickets.views import agent_ticket, inbox, manage
+from supportal.tickets.views import agent_ticket, inbox, manage, suggestions, triage
 
 app_name = "agent"
 
@@ -31,6 +31,12 @@ urlpatterns = [
         "requests/<int:number>/unlink/<int:other>", agent_ticket.ticket_unlink, name="ticket_unlink"
     ),
     path("requests/<int:number>/cc", agent_ticket.ticket_cc_add, name="ticket_cc_add"),
+    path("requests/<int:number>/triage", triage.ticket_triage_apply, name="ticket_triage_apply"),
+    path(
+        "requests/<int:number>/suggestions",
+        suggestions.ticket_suggestions,
+        name="ticket_suggestions",
+    ),
     path("requests/<int:number>/presence", agent_ticket.ticket_presence, name="ticket_presence"),
     path(
         "requests/<int:number>/neighbour/<str:direction>",

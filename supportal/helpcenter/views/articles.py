@@ -188,9 +188,9 @@ def article_list(request: HttpRequest) -> HttpResponse:
 @agent_required
 @require_http_methods(["GET", "POST"])
 def article_create(request: HttpRequest) -> HttpResponse:
-    form = ArticleCreateForm(
-        request.POST or None, locale=get_language(), initial={"locale": get_language()}
-    )
+    # ?title= comes from the content gaps page's "Write an article".
+    initial = {"locale": get_language(), "title": request.GET.get("title", "")[:200]}
+    form = ArticleCreateForm(request.POST or None, locale=get_language(), initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         article = services.article_create(

@@ -155,8 +155,8 @@ class RequestPageTests:
         client.get(url(ticket))  # warm the per-process caches (site notice)
         # session, user, ticket, messages, attachments, calls, custom fields, types, groups,
         # agents, field values, tags, events, cc, links, other requests, the requester's bounces,
-        # macros, the service level clocks
-        expected = session_queries() + 18
+        # macros, the service level clocks, the request vectors' generation (triage suggestions)
+        expected = session_queries() + 19
         with django_assert_num_queries(expected):
             assert client.get(url(ticket)).status_code == 200
         for number in range(5):

@@ -24,7 +24,7 @@ from supportal.lib.phone import has_mailbox
 from supportal.mail.models import BouncingAddress
 from supportal.phone.forms import CallForm
 from supportal.phone.selectors import calls_for
-from supportal.tickets import selectors, services, via
+from supportal.tickets import selectors, services, suggestions, triage, via
 from supportal.tickets.access import get_ticket_for
 from supportal.tickets.agent_forms import (
     CcForm,
@@ -260,6 +260,8 @@ def page_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> dict[str
         "requester_has_mailbox": has_mailbox(ticket.requester.email),
         "history": entries,
         "history_more": more,
+        "suggestions_enabled": suggestions.enabled(),
+        **triage.panel_context(ticket, types=options.types, groups=options.groups),
         "crumbs": [(_("Inbox"), selectors.view_url(view)), (f"#{ticket.pk}", None)],
     }
 
