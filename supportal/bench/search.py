@@ -1,15 +1,19 @@
 """Search quality and speed, measured on throwaway databases, SQLite and PostgreSQL.
 
     python -m supportal.bench.search [--articles 100000] [--queries 200]
-        [--database sqlite|postgres|both] [--reuse] [--reindex] [--skip-quality]
+        [--database sqlite|postgres|both] [--reuse] [--reindex] [--skip-quality] [--skip-speed]
 
 Quality: imports the faq-en and faq-ko sets from ../shared/eval (read in place) into an empty
-scratch database, runs every query through the site's own search as an anonymous visitor and
-prints MRR@10, nDCG@10 and recall@5, beside a plain BM25 on lower-cased word tokens (the
-baseline of the eval set's README).
-Speed: generates N articles across the four languages and times search(), a GET of the search
-page, suggest() and a GET of the suggestion list (Django's test client, in process) at the
-50th and 95th percentiles, and one rate-limit count (the page's cache write) on its own.
+scratch database, embeds them (one batch run with a progress bar, as `supportal embed` does),
+runs every query through the site's own search as an anonymous visitor and prints MRR@10,
+nDCG@10 and recall@5 of four rankings side by side: a plain BM25 on lower-cased word tokens
+(the baseline of the eval set's README), our lexical ranking (search(dense=False)), the
+dense one alone (cosine to the query's vector) and the hybrid one the site uses.
+Speed: generates N articles across the four languages, embeds them (a set kept with --reuse
+keeps its vectors) and times search(), a GET of the search page, suggest() and a GET of the
+suggestion list (Django's test client, in process) at the 50th and 95th percentiles, each
+with the query's vector not yet cached (so the query's embedding is in the figure), beside
+the lexical ranking alone, and one rate-limit count (the page's cache write) on its own.
 
 The generated set lives in var/bench-search.sqlite3 and in the PostgreSQL database
 "supportal_bench_search"; the quality runs use var/bench-search-eval.sqlite3 and
@@ -42,6 +46,12 @@ from supportal.bench import ROOT, out
 
 EVAL_DIR = ROOT.parent / "shared" / "eval"
 SETS = (("faq-en", "en"), ("faq-ko", "ko"))
+RANKINGS = (
+    ("base", "plain BM25"),
+    ("lexical", "lexical (ours)"),
+    ("dense", "dense alone"),
+    ("hybrid", "hybrid"),
+)
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 # Never "supportal" or "supportal_test": those are someone's data.
 NAMES = {"speed": "supportal_bench_search", "quality": "supportal_bench_search_eval"}
@@ -118,10 +128,40 @@ def baseline(corpus: list[dict], queries: list[dict]) -> dict[str, list[str]]:
     return rankings
 
 
+def embed_articles() -> float:
+    """Every missing article vector, in batches with a progress bar (what `supportal embed`
+    does); the seconds it took."""
+    from tqdm import tqdm
+
+    from supportal.helpcenter import vectors
+    from supportal.semantic import services
+
+    started = time.perf_counter()
+    with tqdm(
+        total=len(services.missing_ids(vectors.KIND)), unit="text", desc="embed", file=sys.stderr
+    ) as bar:
+        services.embed_missing(vectors.KIND, progress=bar.update)
+    return time.perf_counter() - started
+
+
+def dense_alone(text: str, locale: str, among: Any) -> list[int]:
+    """Translation ids by cosine alone, among the locale's documents (all public here)."""
+    from supportal.helpcenter import vectors
+    from supportal.semantic import embedding, index
+
+    vector = embedding.query_vector(text)
+    if vector is None:
+        return []
+    return [pk for pk, _score in index.nearest(vectors.KIND, vector, among=among, limit=10)]
+
+
 def quality() -> dict[str, Any]:
+    import numpy as np
     from django.contrib.auth.models import AnonymousUser
 
     from supportal.helpcenter import importexport, search
+    from supportal.helpcenter.models import SearchDocument
+    from supportal.semantic import embedding
 
     found: dict[str, Any] = {}
     for name, locale in SETS:
@@ -130,20 +170,32 @@ def quality() -> dict[str, Any]:
         lines = importexport.beir_lines(EVAL_DIR / name / "corpus.jsonl", locale, name, "eval")
         importexport.import_lines(lines)
         imported = time.perf_counter() - started
-        ids = {}
+        embedded = embed_articles()
+        external = dict(
+            SearchDocument.objects.filter(locale=locale).values_list(
+                "translation_id", "article__external_id"
+            )
+        )
+        among = np.array(sorted(external), dtype=np.int64)
+        rankings: dict[str, dict[str, list[str]]] = {"lexical": {}, "dense": {}, "hybrid": {}}
         started = time.perf_counter()
-        ours: dict[str, list[str]] = {}
         for query in queries:
-            results = search.search(query["text"], locale=locale, user=AnonymousUser(), limit=10)
-            for hit in results.hits:
-                ids[hit.translation.article_id] = hit.translation.article.external_id
-            ours[query["_id"]] = [ids[hit.translation.article_id] for hit in results.hits]
+            for key, dense in (("lexical", False), ("hybrid", True)):
+                results = search.search(
+                    query["text"], locale=locale, user=AnonymousUser(), limit=10, dense=dense
+                )
+                rankings[key][query["_id"]] = [external[hit.translation.pk] for hit in results.hits]
+            rankings["dense"][query["_id"]] = [
+                external[pk] for pk in dense_alone(query["text"], locale, among)
+            ]
         per_query = (time.perf_counter() - started) / len(queries) * 1000
         found[name] = {
             "size": f"{len(corpus)} docs, {len(queries)} queries",
-            "ours": scores(ours, qrels),
+            "model": embedding.model_name() or "none",
             "base": scores(baseline(corpus, queries), qrels),
+            **{key: scores(ranked, qrels) for key, ranked in rankings.items()},
             "import_s": imported,
+            "embed_s": embedded,
             "ms_per_query": per_query,
         }
         out(f"{name}: {found[name]}")
@@ -208,6 +260,8 @@ def prepare(database: str, articles: int, reuse: bool, reindex: bool) -> dict[st
         call_command("generate_articles", "--count", str(articles), verbosity=0)
         notes["generate_s"] = time.perf_counter() - started
         out(f"Generated and indexed in {notes['generate_s']:.0f} s.")
+    # Vectors as the worker would have made them (the generator's tasks are queued, not run).
+    notes["embed_s"] = embed_articles()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")  # as autovacuum would, after a bulk load
@@ -257,6 +311,8 @@ def speed(samples: int) -> dict[str, Any]:
     from supportal.core import ratelimit
     from supportal.helpcenter import ranking, search
     from supportal.helpcenter.models import SearchDocument, SearchPosting
+    from supportal.semantic import embedding
+    from supportal.semantic.models import Embedding
 
     queries, typed = sample_queries(samples)
     visitor = AnonymousUser()
@@ -283,19 +339,39 @@ def speed(samples: int) -> dict[str, Any]:
     figures["search_cold"] = percentiles(cold)
     for loc, q in queries:  # every list the timed queries read, in memory
         search.search(q, locale=loc, user=visitor)
+
+    # The query vector is cached per process: every timed call below starts without it, so
+    # the figures include embedding the query (as for a query this process has not seen).
+    def uncached(action: Callable[[], object]) -> Callable[[], object]:
+        def run() -> object:
+            embedding._queries.clear()
+            return action()
+
+        return run
+
     figures["search"] = percentiles(
         [
-            timed(lambda q=q, loc=loc: search.search(q, locale=loc, user=visitor))
+            timed(uncached(lambda q=q, loc=loc: search.search(q, locale=loc, user=visitor)))
             for loc, q in queries
         ]
     )
     figures["search_cpu"] = percentiles(
         [
             timed(
-                lambda q=q, loc=loc: search.search(q, locale=loc, user=visitor), time.process_time
+                uncached(lambda q=q, loc=loc: search.search(q, locale=loc, user=visitor)),
+                time.process_time,
             )
             for loc, q in queries
         ]
+    )
+    figures["search_lexical"] = percentiles(
+        [
+            timed(lambda q=q, loc=loc: search.search(q, locale=loc, user=visitor, dense=False))
+            for loc, q in queries
+        ]
+    )
+    figures["embed_query"] = percentiles(
+        [timed(uncached(lambda q=q: embedding.query_vector(q))) for _loc, q in queries]
     )
     figures["exhaustive"] = percentiles(
         [
@@ -305,26 +381,44 @@ def speed(samples: int) -> dict[str, Any]:
     )
     figures["page"] = percentiles(
         [
-            timed(lambda q=q, loc=loc, n=n: get(f"/{loc}/help/search/", {"q": q}, n))
+            timed(uncached(lambda q=q, loc=loc, n=n: get(f"/{loc}/help/search/", {"q": q}, n)))
             for n, (loc, q) in enumerate(queries)
         ]
     )
     figures["page10"] = percentiles(
         [
-            timed(lambda q=q, loc=loc, n=n: get(f"/{loc}/help/search/", {"q": q, "page": "10"}, n))
+            timed(
+                uncached(
+                    lambda q=q, loc=loc, n=n: get(f"/{loc}/help/search/", {"q": q, "page": "10"}, n)
+                )
+            )
             for n, (loc, q) in enumerate(queries[: max(20, samples // 4)])
         ]
     )
     figures["suggest"] = percentiles(
         [
-            timed(lambda q=q, loc=loc: search.suggest(q, locale=loc, user=visitor))
+            timed(uncached(lambda q=q, loc=loc: search.suggest(q, locale=loc, user=visitor)))
+            for loc, q in typed
+        ]
+    )
+    figures["suggest_lexical"] = percentiles(
+        [
+            timed(
+                lambda q=q, loc=loc: search.search(
+                    q, locale=loc, user=visitor, limit=5, prefix=True, dense=False
+                )
+            )
             for loc, q in typed
         ]
     )
     figures["suggest_get"] = percentiles(
         [
             timed(
-                lambda q=q, loc=loc, n=n: get(f"/{loc}/help/search/suggest/", {"q": q}, 100_000 + n)
+                uncached(
+                    lambda q=q, loc=loc, n=n: get(
+                        f"/{loc}/help/search/suggest/", {"q": q}, 100_000 + n
+                    )
+                )
             )
             for n, (loc, q) in enumerate(typed)
         ]
@@ -340,6 +434,7 @@ def speed(samples: int) -> dict[str, Any]:
     figures["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     figures["documents"] = SearchDocument.objects.count()
     figures["postings"] = SearchPosting.objects.count()
+    figures["vectors"] = Embedding.objects.count()
     return figures
 
 
@@ -435,32 +530,43 @@ def run_child(args: argparse.Namespace, database: str, phase: str) -> dict[str, 
 
 def report(databases: list[str], results: dict[str, dict[str, Any]], articles: int) -> None:
     if any("quality" in results[db] for db in databases):
-        out(
-            "\n| set | database | MRR@10 (baseline) | nDCG@10 (baseline) | recall@5 (baseline) "
-            "| ms/query |"
-        )
-        out("|---|---|---|---|---|---:|")
+        out("\n| set | database | ranking | MRR@10 | nDCG@10 | recall@5 |")
+        out("|---|---|---|---:|---:|---:|")
         for name, _locale in SETS:
             for db in databases:
                 row = results[db].get("quality", {}).get(name)
                 if not row:
                     continue
-                cells = " | ".join(
-                    f"{row['ours'][k]:.3f} ({row['base'][k]:.3f})"
-                    for k in ("mrr@10", "ndcg@10", "recall@5")
-                )
-                out(f"| {name} ({row['size']}) | {db} | {cells} | {row['ms_per_query']:.1f} |")
+                for key, label in RANKINGS:
+                    cells = " | ".join(
+                        f"{row[key][k]:.3f}" for k in ("mrr@10", "ndcg@10", "recall@5")
+                    )
+                    out(f"| {name} ({row['size']}) | {db} | {label} | {cells} |")
+        for name, _locale in SETS:
+            for db in databases:
+                row = results[db].get("quality", {}).get(name)
+                if row:
+                    out(
+                        f"{name} on {db}: model {row['model']}, import {row['import_s']:.0f} s, "
+                        f"embedding {row['embed_s']:.0f} s, {row['ms_per_query']:.1f} ms a query "
+                        "(lexical, hybrid and dense alone together)"
+                    )
+    if not any("speed" in results[db] for db in databases):
+        return
     out(f"\n{articles:,} generated articles; p50 / p95 in ms\n")
     out("| measure | " + " | ".join(databases) + " |")
     out("|---|" + "---:|" * len(databases))
     labels = (
-        ("search", "search()"),
+        ("search", "search() (hybrid, query embedded)"),
         ("search_cpu", "search(), CPU time"),
+        ("search_lexical", "search(), lexical only"),
+        ("embed_query", "embedding the query alone"),
         ("search_cold", "search(), first query after a publish"),
         ("exhaustive", "search(), SQL reference path"),
         ("page", "search page GET"),
         ("page10", "search page GET, page 10"),
-        ("suggest", "suggest()"),
+        ("suggest", "suggest() (hybrid, query embedded)"),
+        ("suggest_lexical", "suggest(), lexical only"),
         ("suggest_get", "suggestions GET"),
         ("ratelimit", "one rate-limit count"),
     )
@@ -475,8 +581,10 @@ def report(databases: list[str], results: dict[str, dict[str, Any]], articles: i
         "max_rss_mb",
         "documents",
         "postings",
+        "vectors",
         "statuses",
         "generate_s",
+        "embed_s",
         "migrate_s",
         "fill_text_s",
         "reindex_s",
@@ -496,6 +604,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reuse", action="store_true", help="keep a generated set of that size")
     parser.add_argument("--reindex", action="store_true", help="with --reuse: rebuild the index")
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--phase", choices=("quality", "speed"), help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -509,7 +618,8 @@ def main(argv: list[str] | None = None) -> None:
     for db in databases:
         if not args.skip_quality:
             results[db]["quality"] = run_child(args, db, "quality")
-        results[db]["speed"] = run_child(args, db, "speed")
+        if not args.skip_speed:
+            results[db]["speed"] = run_child(args, db, "speed")
     report(databases, results, args.articles)
 
 

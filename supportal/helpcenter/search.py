@@ -28,7 +28,9 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
+import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.html import escape
@@ -49,10 +51,14 @@ from supportal.helpcenter.models import (
 from supportal.helpcenter.ranking import K1, TITLE_BOOST, B
 from supportal.lib import textanalysis
 from supportal.lib.markdown import plain_text
+from supportal.semantic import embedding, index
 from supportal.semantic import services as semantic_services
 
 MAX_QUERY_LENGTH = 500
 MAX_QUERY_TERMS = 64
+# The query's meaning is read from its start: the model's cost grows with the length (a 500
+# character query took 1.4 s on a busy core, a 200 character one 0.2 s).
+MAX_EMBEDDED_QUERY = 200
 SNIPPET_LENGTH = 220
 BATCH_SIZE = 5000
 INDEXED_KINDS = (Article.Kind.ARTICLE, Article.Kind.ANNOUNCEMENT)
@@ -386,6 +392,14 @@ def reindex_all(progress: Callable[[int], object] | None = None) -> int:
 
 # --- Querying ------------------------------------------------------------------------------------
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+")
+
+
+def clean_query(text: str) -> str:
+    """What a visitor typed, as it is searched, shown and logged: control characters become
+    spaces (PostgreSQL refuses NUL in text), trimmed and cut to MAX_QUERY_LENGTH."""
+    return _CONTROL.sub(" ", (text or "")[: MAX_QUERY_LENGTH * 2]).strip()[:MAX_QUERY_LENGTH]
+
 
 def _query_terms(query: str) -> Counter[str]:
     terms = Counter(textanalysis.analyze(query))
@@ -460,13 +474,22 @@ def search(
     limit: int = 10,
     prefix: bool = False,
     reference: bool = False,
+    dense: bool = True,
 ) -> Results:
     """Published, visible translations in `locale` matching `query`, best first.
 
+    Hybrid: the lexical ranking fused with the dense one (ranking.rank_hybrid: the nearest
+    vectors among the same visible documents), so a query that shares no word with the answer
+    still finds it. Without a model (SEMANTIC_MODEL "none", or one that failed to load), with
+    no vectors yet, with dense=False and on the reference path, it is the lexical ranking
+    alone. The SQL reference path stays lexical: it exists to check ranking.rank's arithmetic,
+    and the databases have no vector search of their own.
+
     Never raises on odd input: the query is cut to MAX_QUERY_LENGTH characters and searched as
     plain text (quotes, stars, colons and parentheses are not syntax). The total is exact up
-    to TOTAL_CAP (see Results). reference=True ranks with the SQL statement instead of in
-    process (the same ranking; tests and the benchmark compare the two).
+    to TOTAL_CAP (see Results): the lexical matches and the dense neighbours. reference=True
+    ranks with the SQL statement instead of in process (tests and the benchmark compare the
+    two).
     """
     query = (query or "")[:MAX_QUERY_LENGTH]
     terms = _query_terms(query)
@@ -477,7 +500,12 @@ def search(
         return Results(query=query, total=0)
     offset, limit = max(0, int(offset)), max(1, min(int(limit), 100))
     plan = _plan(terms, locale)
-    if plan is None or not plan.weights:
+    vector = (
+        embedding.query_vector(query[:MAX_EMBEDDED_QUERY])
+        if dense and not reference and plan
+        else None
+    )
+    if plan is None or not (plan.weights or vector is not None):
         return Results(query=query, total=0)
     scope = _Scope(locale, [str(v) for v in visibilities_for(user)], category_id)
     # Results go as far as the total is counted (the pages too).
@@ -487,15 +515,21 @@ def search(
         total = min(ranked[0][2], TOTAL_CAP + 1) if ranked else 0
         rows = [(pk, score) for pk, score, _total in ranked[:wanted]]
     else:
-        rows, count = ranking.rank(
-            locale=locale,
-            generation=plan.generation,
-            weights=plan.weights,
-            averages={"t": plan.avg_title, "b": plan.avg_body},
-            visibilities=scope.visibilities,
-            category_id=category_id,
-            wanted=wanted,
-        )
+        arguments: dict[str, Any] = {
+            "locale": locale,
+            "generation": plan.generation,
+            "weights": plan.weights,
+            "averages": {"t": plan.avg_title, "b": plan.avg_body},
+            "visibilities": scope.visibilities,
+            "category_id": category_id,
+            "wanted": wanted,
+        }
+        fused = None
+        if vector is not None:
+            fused = ranking.rank_hybrid(**arguments, query_vector=vector)
+        if fused is None and not plan.weights:
+            return Results(query=query, total=0)
+        rows, count = fused if fused is not None else ranking.rank(**arguments)
         total = min(count, TOTAL_CAP + 1)
     rows = rows[offset:]
     if not rows:
@@ -534,6 +568,41 @@ def suggest(query: str, *, locale: str, user: object, limit: int = 5) -> list[Ar
     """Titles to offer while the visitor types: the best matches, the last word as a prefix."""
     results = search(query, locale=locale, user=user, limit=limit, prefix=True)
     return [hit.translation for hit in results.hits]
+
+
+def similar(
+    translation_id: int, *, locale: str, user: object, limit: int
+) -> list[tuple[int, int]] | None:
+    """(translation id, article id) of the visible documents in `locale` nearest to this
+    translation's vector, best first; None without a model or without its vector."""
+    if embedding.backend() is None:
+        return None
+    found = index.vectors(vectors.KIND)
+    inside, rows = found.positions(np.array([translation_id], dtype=np.int64))
+    if not inside.any():
+        return None
+    generation = (
+        SearchStats.objects.filter(locale=locale, documents__gt=0)
+        .values_list("generation", flat=True)
+        .first()
+    )
+    if generation is None:
+        return []
+    ranked = ranking.nearest(
+        locale=locale,
+        generation=generation,
+        visibilities=[str(v) for v in visibilities_for(user)],
+        query_vector=found.matrix[rows[0]],
+        wanted=limit,
+        exclude=translation_id,
+    )
+    if ranked is None:
+        return None
+    ids = [pk for pk, _score in ranked]
+    articles = dict(
+        SearchDocument.objects.filter(pk__in=ids).values_list("translation_id", "article_id")
+    )
+    return [(pk, articles[pk]) for pk in ids if pk in articles]
 
 
 @dataclass

@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from supportal.helpcenter import search
 from supportal.helpcenter.models import (
     FAQ_LABEL,
     Article,
@@ -205,7 +206,23 @@ def article_for(user: object, locale: str, article_id: int) -> Article:
 
 
 def related_articles(user: object, locale: str, article: Article) -> list[Article]:
-    """Visible articles from the same section or sharing a label, up to RELATED_LIMIT."""
+    """Up to RELATED_LIMIT visible articles: the nearest in meaning (the shown translation's
+    vector against the locale's visible documents), else, without a model or before the
+    article has its vector, those from the same section or sharing a label."""
+    shown_translation = getattr(article, "translation", None)
+    nearest = (
+        search.similar(shown_translation.pk, locale=locale, user=user, limit=RELATED_LIMIT * 2)
+        if shown_translation is not None
+        else None
+    )
+    if nearest is not None:
+        order = {article_id: n for n, (_pk, article_id) in enumerate(nearest)}
+        found = (
+            visible_articles(user, locale)
+            .filter(pk__in=list(order), kind=Article.Kind.ARTICLE)
+            .exclude(pk=article.pk)
+        )
+        return sorted(shown(found, locale), key=lambda a: order[a.pk])[:RELATED_LIMIT]
     label_ids = [label.pk for label in article.labels.all()]
     condition = Q(labels__in=label_ids)
     if article.section_id is not None:

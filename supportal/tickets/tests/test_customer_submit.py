@@ -378,6 +378,13 @@ class DeflectionTests:
         deflection.refresh_from_db()
         assert deflection.submitted
 
+    def test_it_records_a_query_with_control_characters_cleaned(self, client: Client) -> None:
+        # PostgreSQL refuses NUL in text: a hostile ?q= must not make a 500.
+        article = make_article()
+        response = client.get(url(f"new/article/{article.pk}"), {"form": KEY, "q": "reset\x00pw"})
+        assert response.status_code == 302
+        assert Deflection.objects.get().query == "reset pw"
+
     def test_it_keeps_a_deflection_unsubmitted_when_another_form_is_sent(
         self, client: Client
     ) -> None:

@@ -161,7 +161,7 @@ def open_suggested_article(request: HttpRequest, article_id: int) -> HttpRespons
             form_key=key,
             article_id=article_id,
             user=request.user,
-            query=request.GET.get("q", "").strip()[:200],
+            query=hc_search.clean_query(request.GET.get("q", ""))[:200],
         )
     return redirect("helpcenter:article", article_id=article_id)
 
