@@ -204,6 +204,10 @@ TABLES: dict[str, Route | None] = {
     "chat_chatsettings": ALL,
     "chat_chat": None,
     "chat_chatevent": None,
+    # semantic search: the vectors of articles and requests; the search reads their
+    # generation itself, as it does the lexical index's (helpcenter_searchstats)
+    "semantic_embedding": None,
+    "semantic_vectorset": None,
     "monitoring_processheartbeat": None,
     "monitoring_periodicrun": None,
     # Django's own

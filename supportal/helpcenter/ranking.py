@@ -276,6 +276,7 @@ DENSE_WEIGHT = 1.0
 DENSE_DEPTH = 50
 DENSE_MARGIN = 0.05
 DENSE_FLOOR = 0.82
+SMALL_SPREAD = 0.1
 
 
 def _aligned(language: _Language, found: Vectors) -> tuple[np.ndarray, np.ndarray]:
@@ -353,6 +354,12 @@ def fuse(
         close = cosines[nearest]
         near = positions[nearest[(close >= best - margin) & (close >= floor)]]
         candidates[near] = True
+        if len(positions) < depth:
+            # A small help center has fewer than `depth` documents: its least similar one
+            # would count as 0 and a closer one as 1, however alike the two are (two export
+            # articles at 0.88 and 0.86 outranked the exact title match). Spread them at
+            # least as E5's cosines spread over 50 neighbours in the eval sets.
+            low = min(low, best - SMALL_SPREAD)
         spread = max(best - low, 1e-6)
         dense_part = np.clip((dense - low) / spread, 0.0, None)
     else:
