@@ -36,6 +36,7 @@ MAX_QUERY_CHARS = 500
 # on one core): the title and the first 1,000 characters say what an article is about.
 MAX_PASSAGE_CHARS = 1000
 QUERY_CACHE_SIZE = 1024
+PASSAGE_CACHE_SIZE = 1024  # 1.5 KB each
 # Control characters (NUL and friends) are noise to the model; binary-looking text is mostly
 # them, and what is left of it is embedded (or nothing, when nothing is left).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]+")
@@ -53,6 +54,7 @@ _lock = threading.Lock()  # loading, and the engines, which are not known to be 
 _backend: Backend | None = None
 _loaded_for: str | None = None
 _queries: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_passages: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 
 
 def clean(text: str, limit: int) -> str:
@@ -135,6 +137,7 @@ def backend() -> Backend | None:
         if _loaded_for != choice:
             _backend, _loaded_for = _load(choice), choice
             _queries.clear()
+            _passages.clear()
     return _backend
 
 
@@ -158,7 +161,22 @@ def passage_vectors(texts: Sequence[str]) -> np.ndarray | None:
     if not cleaned:
         return np.zeros((0, found.dim), dtype=np.float32)
     with _lock:
-        return _normalised(found.encode(cleaned, False))
+        # Texts seen lately are not embedded again (the same reply template, a re-saved
+        # article, an import run twice): the model is most of the worker's time here.
+        keys = [(found.name, text) for text in cleaned]
+        missing = sorted(
+            {text for key, text in zip(keys, cleaned, strict=True) if key not in _passages}
+        )
+        if missing:
+            made = _normalised(found.encode(missing, False))
+            for text, vector in zip(missing, made, strict=True):
+                _passages[(found.name, text)] = vector
+        vectors = np.vstack([_passages[key] for key in keys])
+        for key in keys:
+            _passages.move_to_end(key)
+        while len(_passages) > PASSAGE_CACHE_SIZE:
+            _passages.popitem(last=False)
+        return vectors
 
 
 def query_vector(text: str) -> np.ndarray | None:

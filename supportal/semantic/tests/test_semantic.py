@@ -63,6 +63,13 @@ class EmbeddingTests:
         assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
         assert len(embedding.clean(binary, embedding.MAX_PASSAGE_CHARS)) <= 1000
 
+    def test_repeated_texts_get_the_same_vector_in_their_places(self) -> None:
+        first = embedding.passage_vectors(["Reset your password", "Track a parcel"])
+        again = embedding.passage_vectors(["Track a parcel", "New text", "Reset your password"])
+        assert first is not None and again is not None and again.shape == (3, 384)
+        assert np.array_equal(again[0], first[1]) and np.array_equal(again[2], first[0])
+        assert again[1] @ first[0] < 0.99
+
     def test_vectors_survive_their_compact_storage(self) -> None:
         vector = embedding.query_vector("reset my password")
         assert vector is not None
