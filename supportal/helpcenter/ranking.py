@@ -218,16 +218,7 @@ def _best(
     language: _Language, found: np.ndarray, scores: np.ndarray, wanted: int
 ) -> list[tuple[int, float]]:
     """The best `wanted` of the positions `found`: scores rounded to 6 decimals, ties by id."""
-    total = len(found)
-    rounded = np.round(scores[found], 6)
-    if wanted < total:
-        # Everything tied with the wanted-th score stays in, so ids break the tie below.
-        floor = np.partition(rounded, total - wanted)[total - wanted]
-        keep = rounded >= floor
-        found, rounded = found[keep], rounded[keep]
-    order = np.lexsort((language.ids[found], -rounded))[:wanted]
-    best = found[order]
-    return [(int(language.ids[p]), float(scores[p])) for p in best]
+    return index.top(language.ids[found], scores[found], wanted)
 
 
 def rank(
@@ -381,10 +372,12 @@ def nearest(
     query_vector: np.ndarray,
     wanted: int,
     exclude: int | None = None,
+    found_vectors: Vectors | None = None,
 ) -> list[tuple[int, float]] | None:
     """The `wanted` visible documents of `locale` closest to `query_vector` (cosine, best
-    first), leaving out the translation `exclude`; None when the language has no vectors."""
-    found_vectors = index.vectors(KIND)
+    first), leaving out the translation `exclude`; None when the language has no vectors.
+    `found_vectors`: the article vectors when the caller has read them already."""
+    found_vectors = found_vectors if found_vectors is not None else index.vectors(KIND)
     if not len(found_vectors.ids):
         return None
     language = _language(locale, generation)

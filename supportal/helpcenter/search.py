@@ -595,6 +595,7 @@ def similar(
         query_vector=found.matrix[rows[0]],
         wanted=limit,
         exclude=translation_id,
+        found_vectors=found,
     )
     if ranked is None:
         return None

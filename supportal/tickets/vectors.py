@@ -26,11 +26,11 @@ def _current_ids() -> list[int]:
 
 
 def _texts(ids: list[int]) -> dict[int, str]:
+    # No check of LIMIT here (it was an OFFSET 50,000 read per embedding): a vector outside
+    # the newest LIMIT is dropped by the worker's embed_missing pass (semantic/services.py).
     first = Message.objects.filter(ticket=OuterRef("pk")).order_by("pk").values("body")[:1]
-    floor = Ticket.objects.filter(merged_into__isnull=True).order_by("-pk")[LIMIT - 1 : LIMIT]
-    lowest = floor.values_list("pk", flat=True).first() or 0
     rows = (
-        Ticket.objects.filter(pk__in=ids, merged_into__isnull=True, pk__gte=lowest)
+        Ticket.objects.filter(pk__in=ids, merged_into__isnull=True)
         .annotate(first_body=Subquery(first))
         .values_list("pk", "subject", "first_body")
     )
