@@ -221,6 +221,9 @@ try:
     )
     # Real-user timings (supportal/rum): the share of page views whose browser reports them.
     RUM_SAMPLE_RATE = sample_rate("RUM_SAMPLE_RATE", env_str("RUM_SAMPLE_RATE", "0.1"))
+    # Visitors' stored search pages log their searches in batches at most this many seconds
+    # apart (supportal/helpcenter/searchlog.py); 0 writes each at once.
+    SEARCH_LOG_FLUSH_SECONDS = 1.0
     # Abuse protection (supportal/core/ratelimit.py): how many of each action one client address,
     # and for some one email address or account, may do per window. RATE_LIMITS replaces some.
     LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)

@@ -53,3 +53,7 @@ if REDIS_URL:
     _layer = CHANNEL_LAYERS["default"]  # noqa: F405
     _hosts = [{**_layer["CONFIG"]["hosts"][0], "address": REDIS_URL}]
     CHANNEL_LAYERS = {"default": {**_layer, "CONFIG": {**_layer["CONFIG"], "hosts": _hosts}}}
+
+# A stored search page's log row is written at once, so a test reads it right after the page
+# (helpcenter/tests/test_searchlog.py turns the batches on).
+SEARCH_LOG_FLUSH_SECONDS = 0

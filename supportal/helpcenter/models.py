@@ -249,6 +249,8 @@ class SearchLog(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # A stored search page's answer: the number its links carry (helpcenter/searchlog.py).
+    view = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         indexes: ClassVar = [models.Index(fields=["-created_at"], name="searchlog_created_idx")]

@@ -100,7 +100,7 @@ class SearchCopyTests:
         html = second.content.decode()
         assert "__search_log__" not in html
         [link] = result_links(html)
-        assert link == url("search_click", log_id=rows[1].pk, article_id=article.pk)
+        assert link == url("search_click", log_id=rows[1].view, article_id=article.pk)
         assert browser.get(link).status_code == 302
         rows[1].refresh_from_db()
         assert rows[1].clicked_article == article

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 from supportal.accounts.access import public
 from supportal.core.pagecache import cached_page
 from supportal.core.ratelimit import rate_limit
-from supportal.helpcenter import search
+from supportal.helpcenter import search, searchlog
 from supportal.helpcenter.models import (
     Article,
     CategoryTranslation,
@@ -65,9 +65,12 @@ def _log_for(request: HttpRequest, query: str, locale: str, total: int) -> Searc
     """The log row of this search; following a page link reuses the first page's row."""
     reused = _int_or_none(request.GET.get("log"))
     if reused is not None:
-        row = SearchLog.objects.filter(
-            pk=reused, query=query, locale=locale, user_id=request.user.pk
-        ).first()
+        rows = SearchLog.objects.filter(query=query, locale=locale, user_id=request.user.pk)
+        if searchlog.is_view(reused):
+            searchlog.flush()
+            row = rows.filter(view=reused).first()
+        else:
+            row = rows.filter(pk=reused).first()
         if row is not None:
             return row
     return SearchLog.objects.create(
@@ -105,7 +108,8 @@ def _log_placeholder(body: bytes, log_id: int) -> bytes:
 def fill_search(
     request: HttpRequest, response: HttpResponse, body: bytes, extra: Any
 ) -> bytes | None:
-    """A stored search page for one more visitor, logged like a search run here.
+    """A stored search page for one more visitor, logged like a search run here (in the
+    process's next batch of log rows, helpcenter/searchlog.py).
 
     Not counted against the search limit: that limit keeps an address from making the search
     engine work without end, and a stored page runs no search (the flood guard still counts
@@ -114,10 +118,10 @@ def fill_search(
     against 35 % without, docs/benchmarks.md)."""
     if extra is None:
         return body  # the empty search page: nothing searched, nothing logged
-    log = SearchLog.objects.create(
+    number = searchlog.record(
         query=extra["query"], locale=extra["locale"], results=extra["results"]
     )
-    return body.replace(LOG_PLACEHOLDER, str(log.pk).encode())
+    return body.replace(LOG_PLACEHOLDER, str(number).encode())
 
 
 @public
@@ -206,7 +210,10 @@ def _field_id(request: HttpRequest) -> str:
 def click(request: HttpRequest, log_id: int, article_id: int) -> HttpResponse:
     """Records which result was opened, then goes to the article."""
     if Article.objects.filter(pk=article_id).exists():
-        SearchLog.objects.filter(pk=log_id, user_id=request.user.pk).update(
-            clicked_article_id=article_id
-        )
+        if not searchlog.is_view(log_id):
+            SearchLog.objects.filter(pk=log_id, user_id=request.user.pk).update(
+                clicked_article_id=article_id
+            )
+        elif not request.user.is_authenticated:  # stored pages are visitors' only
+            searchlog.click(number=log_id, article_id=article_id, locale=translation.get_language())
     return HttpResponseRedirect(reverse("helpcenter:article", kwargs={"article_id": article_id}))
