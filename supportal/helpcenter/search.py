@@ -499,12 +499,11 @@ def search(
     if not terms:
         return Results(query=query, total=0)
     offset, limit = max(0, int(offset)), max(1, min(int(limit), 100))
-    plan = _plan(terms, locale)
+    # The query's vector is computed beside the lexical work (its statistics and ranking).
     vector = (
-        embedding.query_vector(query[:MAX_EMBEDDED_QUERY])
-        if dense and not reference and plan
-        else None
+        embedding.query_vector_soon(query[:MAX_EMBEDDED_QUERY]) if dense and not reference else None
     )
+    plan = _plan(terms, locale)
     if plan is None or not (plan.weights or vector is not None):
         return Results(query=query, total=0)
     scope = _Scope(locale, [str(v) for v in visibilities_for(user)], category_id)

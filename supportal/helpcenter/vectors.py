@@ -25,5 +25,11 @@ def _texts(ids: list[int]) -> dict[int, str]:
     return {pk: f"{title}\n{text}".strip() for pk, title, text in rows}
 
 
+def _languages() -> dict[int, str]:
+    return dict(SearchDocument.objects.values_list("translation_id", "locale").iterator(5000))
+
+
 def register() -> None:
-    sources.register(sources.Source(kind=KIND, current_ids=_current_ids, texts=_texts))
+    sources.register(
+        sources.Source(kind=KIND, current_ids=_current_ids, texts=_texts, groups=_languages)
+    )

@@ -14,29 +14,37 @@ of 100,000 articles) takes a few milliseconds (docs/benchmarks.md).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from django.db import connection
 
-from supportal.semantic import embedding, services
+from supportal.semantic import embedding, services, sources
 from supportal.semantic.models import Embedding, VectorSet
 
 
 @dataclass(frozen=True)
 class Vectors:
     generation: str
-    ids: np.ndarray  # int64, ascending
+    # int64: ascending, or, for a kind with groups, ascending within each group
+    ids: np.ndarray
     matrix: np.ndarray  # float32, (len(ids), dim), unit rows
+    # group -> (first row, row after the last): each group's rows are side by side
+    groups: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # with groups: the ids ascending, and the row of each of them
+    ascending: np.ndarray | None = None
+    order: np.ndarray | None = None
 
     def positions(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For the given ids: (which of them have a vector, their rows in the matrix)."""
         if not len(self.ids):
             return np.zeros(len(ids), dtype=bool), np.zeros(0, dtype=np.int64)
-        rows = np.searchsorted(self.ids, ids)
-        inside = rows < len(self.ids)
-        inside[inside] = self.ids[rows[inside]] == ids[inside]
-        return inside, rows[inside]
+        ascending = self.ids if self.ascending is None else self.ascending
+        rows = np.searchsorted(ascending, ids)
+        inside = rows < len(ascending)
+        inside[inside] = ascending[rows[inside]] == ids[inside]
+        rows = rows[inside]
+        return inside, rows if self.order is None else self.order[rows]
 
 
 EMPTY = Vectors("", np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32))
@@ -72,7 +80,33 @@ def _load(kind: str, model: str, dim: int, token: str) -> Vectors:
         vectors.append(vector)
     services.forget_corrupt(kind, corrupt)
     matrix = np.vstack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32)
-    return Vectors(token, np.array(ids, dtype=np.int64), matrix)
+    del vectors
+    grouping = sources.get(kind).groups
+    if grouping is None or not ids:
+        return Vectors(token, np.array(ids, dtype=np.int64), matrix)
+    # Each group's rows side by side (ids ascending within it), so a search inside a group
+    # reads one slice of the matrix.
+    of = grouping()
+    labels = [of.get(pk, "") for pk in ids]
+    names = sorted(set(labels))
+    codes = np.array([names.index(label) for label in labels], dtype=np.int64)
+    order = np.argsort(codes, kind="stable")  # ids were ascending: they stay so in a group
+    counts = np.bincount(codes, minlength=len(names))
+    ends = np.cumsum(counts)
+    spans = {
+        name: (int(end - count), int(end))
+        for name, count, end in zip(names, counts, ends, strict=True)
+        if name
+    }
+    ascending = np.array(ids, dtype=np.int64)
+    return Vectors(
+        token,
+        ascending[order],
+        matrix[order],
+        groups=spans,
+        ascending=ascending,
+        order=np.argsort(order),
+    )
 
 
 def vectors(kind: str) -> Vectors:

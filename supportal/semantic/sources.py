@@ -14,6 +14,9 @@ class Source:
     current_ids: Callable[[], Iterable[int]]
     # {id: text} for the given ids that still exist and should have a vector.
     texts: Callable[[list[int]], dict[int, str]]
+    # {id: group} (an article translation's language): the index keeps each group's vectors
+    # side by side, so a search within one group reads one slice of the matrix, no copy.
+    groups: Callable[[], dict[int, str]] | None = None
 
 
 _sources: dict[str, Source] = {}

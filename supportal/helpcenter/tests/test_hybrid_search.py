@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
@@ -17,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from supportal.helpcenter import ranking, search
+from supportal.helpcenter import ranking, search, vectors
 from supportal.helpcenter.models import Article, Visibility
 from supportal.helpcenter.tests.test_search_fixtures import make_article, make_section
 from supportal.semantic import index
@@ -111,6 +112,19 @@ class HybridSearchTests:
         query, title, _body = PARAPHRASES[locale]
         html = client.get(url("tickets:suggest", locale), {"subject": query}).content.decode()
         assert title in html
+
+    def test_each_language_searches_its_own_vectors_among_all_of_them(self) -> None:
+        # The index keeps each language's vectors side by side; a query reads its slice only.
+        targets = {locale: make_help_center(locale) for locale in ("ko", "en")}
+        found = index.vectors(vectors.KIND)
+        assert set(found.groups) == {"en", "ko"}
+        for locale in ("en", "ko"):
+            query, title, _body = PARAPHRASES[locale]
+            assert titles(query, locale)[0] == title
+            translation = targets[locale].translations.get(locale=locale)
+            inside, rows = found.positions(np.array([translation.pk], dtype=np.int64))
+            start, stop = found.groups[locale]
+            assert inside.all() and start <= rows[0] < stop
 
     def test_it_keeps_an_exact_lexical_match_on_top(self) -> None:
         make_help_center("en")

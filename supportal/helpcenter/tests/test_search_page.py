@@ -157,13 +157,13 @@ class SearchPageTests:
         for n in range(9):
             make_article(section, f"Printer guide {n}")
         # The first query after a publish reloads the in-process index (three reads, whatever
-        # the number of articles) and the article vectors (one); the next is the page as it
-        # usually is.
+        # the number of articles) and the article vectors (two: the vectors, then each one's
+        # language); the next is the page as it usually is.
         with CaptureQueriesContext(connection) as reload:
             client.get(url("search"), {"q": "printer"})
         # and, where the shared cache is the database, the content version the publish renewed
         version_read = settings.CACHES[settings.SHARED_CACHE]["BACKEND"].endswith("DatabaseCache")
-        assert len(reload) == len(few) + 3 + 1 + int(version_read)
+        assert len(reload) == len(few) + 3 + 2 + int(version_read)
         with CaptureQueriesContext(connection) as many:
             html = client.get(url("search"), {"q": "Printer"}).content.decode()
         assert len(result_links(html)) == 10
