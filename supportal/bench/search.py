@@ -635,7 +635,7 @@ def report(databases: list[str], results: dict[str, dict[str, Any]], articles: i
         ("exhaustive", "search(), SQL reference path"),
         ("page", "search page GET"),
         ("page10", "search page GET, page 10"),
-        ("suggest", "suggest() (hybrid, query embedded)"),
+        ("suggest", "suggest() (the model when the words leave the list short)"),
         ("suggest_lexical", "suggest(), lexical only"),
         ("suggest_get", "suggestions GET"),
         ("ratelimit", "one rate-limit count"),

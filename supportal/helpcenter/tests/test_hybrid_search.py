@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 from supportal.helpcenter import ranking, search, vectors
 from supportal.helpcenter.models import Article, Visibility
 from supportal.helpcenter.tests.test_search_fixtures import make_article, make_section
-from supportal.semantic import index
+from supportal.semantic import embedding, index
 from supportal.semantic.models import Embedding, VectorSet
 from supportal.test import Personas
 
@@ -102,6 +102,18 @@ class HybridSearchTests:
         html = client.get(url("helpcenter:search_suggest", locale), {"q": query}).content.decode()
         options = re.findall(r'role="option"[^>]*>([^<]*)</li>', html)
         assert options and options[0] == title
+
+    def test_suggestions_whose_words_fill_the_list_do_not_wait_for_the_model(self) -> None:
+        section = make_section()
+        for n in range(6):
+            make_article(section, f"Printer guide {n}")
+        embedding._queries.clear()
+        found = search.suggest("printer gu", locale="en", user=AnonymousUser())
+        assert [t.title for t in found] == titles("printer gu", "en", dense=False, limit=5)
+        assert len(found) == 5
+        assert not embedding._queries  # the model did not run
+        search.suggest("laser toner", locale="en", user=AnonymousUser())
+        assert embedding._queries  # no word of it is in a title: the list was short
 
     @pytest.mark.parametrize("locale", ["en", "ko"])
     def test_it_suggests_a_paraphrase_on_the_request_form_and_in_the_chat(
