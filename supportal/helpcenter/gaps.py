@@ -61,6 +61,19 @@ def _normal(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
+# What a person may type into a search box about themselves: an email address, a phone,
+# order or card number. Masked before a query is kept for the page, so agents see the topic,
+# not the person (the rest of a query is the public's words about the help center).
+_PERSONAL = re.compile(
+    r"[^\s@]+@[^\s@]+|\+?\d[\d\s().-]{4,}\d|\b[A-Za-z]*\d[A-Za-z\d-]{5,}\b"
+)
+MASK = "•••"
+
+
+def redact(query: str) -> str:
+    return _PERSONAL.sub(MASK, query)
+
+
 def _queries(since: Any) -> list[tuple[str, int]]:
     rows = (
         SearchLog.objects.filter(created_at__gte=since)
@@ -70,6 +83,7 @@ def _queries(since: Any) -> list[tuple[str, int]]:
     counts: Counter[str] = Counter()
     spellings: dict[str, Counter[str]] = {}
     for query in rows:
+        query = redact(query)
         key = _normal(query)
         if key:
             counts[key] += 1
@@ -169,6 +183,11 @@ def refresh() -> list[Gap] | None:
 def stored() -> dict[str, Any] | None:
     """What the worker computed last ({"at", "gaps", "model"}), or None."""
     return caches[settings.SHARED_CACHE].get(CACHE_KEY)
+
+
+def forget() -> None:
+    """Drops the computed gaps (a person's searches were erased): the page computes anew."""
+    caches[settings.SHARED_CACHE].delete(CACHE_KEY)
 
 
 @dataclass

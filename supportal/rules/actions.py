@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -194,20 +195,42 @@ def changed_fields(actions: Sequence[Mapping[str, Any]]) -> dict[str, str]:
 
 
 def _suggested(
-    ticket: Ticket, actions: Sequence[Mapping[str, Any]], changes: ticket_services.Changes
+    ticket: Ticket,
+    actions: Sequence[Mapping[str, Any]],
+    changes: ticket_services.Changes,
+    via: str,
 ) -> None:
     """Sets the triage suggestions whose confidence reaches their action's threshold (the
-    nearest solved requests are read once, only when such an action is there)."""
+    nearest solved requests are read once, only when such an action is there). A request
+    without its vector yet (one just made: the worker embeds it after the commit) is not
+    embedded here, in the customer's request: the worker embeds it and applies them then
+    (apply_suggestions_later)."""
+    from supportal.semantic import embedding
     from supportal.tickets import triage
-    from supportal.tickets.models import RequestType
 
     wanted = {
         SUGGEST_ACTIONS[a["action"]]: int(a.get("value") or 101)
         for a in actions
         if a.get("action") in SUGGEST_ACTIONS
     }
-    if not wanted:
+    if not wanted or embedding.backend() is None:
         return
+    if not triage.has_vector(ticket):
+        from supportal.rules.tasks import apply_suggestions_later
+
+        pk = ticket.pk
+        transaction.on_commit(lambda: apply_suggestions_later(pk, wanted, via), robust=True)
+        return
+    suggested_changes(ticket, wanted, changes)
+
+
+def suggested_changes(
+    ticket: Ticket, wanted: Mapping[str, int], changes: ticket_services.Changes
+) -> None:
+    """Into `changes`, the predicted values whose confidence reaches wanted[field] %."""
+    from supportal.tickets import triage
+    from supportal.tickets.models import RequestType
+
     for name, (value, confidence) in triage.predict(ticket).votes.items():
         if name not in wanted or value is None or confidence * 100 < wanted[name]:
             continue
@@ -221,13 +244,16 @@ def _suggested(
 
 
 def _changes(
-    actions: Sequence[Mapping[str, Any]], actor: User | None, ticket: Ticket | None = None
+    actions: Sequence[Mapping[str, Any]],
+    actor: User | None,
+    ticket: Ticket | None = None,
+    via: str = "",
 ) -> ticket_services.Changes:
     from supportal.tickets.models import CustomField, RequestType
 
     changes = ticket_services.Changes()
     if ticket is not None:
-        _suggested(ticket, actions, changes)
+        _suggested(ticket, actions, changes, via)
     add: list[str] = []
     remove: list[str] = []
     fields: dict[Any, str] = {}
@@ -271,7 +297,7 @@ def actions_apply(
     """Changes the request as the actions say (as `via`, the system's own change), then sends
     their emails. Runs in the caller's transaction. `actor` made the change a trigger reacts
     to ("the agent making the change")."""
-    changes = _changes(actions, actor, ticket)
+    changes = _changes(actions, actor, ticket, via)
     if any(action.get("action") not in NOTIFY_ACTIONS for action in actions):
         ticket_services.ticket_update(
             ticket=ticket, actor=None, changes=changes, channel=Channel.SYSTEM, via=via

@@ -55,6 +55,12 @@ class Prediction:
     neighbours: int
 
 
+def has_vector(ticket: Ticket) -> bool:
+    """Whether the request's vector is stored (with no model, whether it ever could be: no)."""
+    found = index.vectors(vectors.KIND)
+    return bool(found.positions(np.array([ticket.pk], dtype=np.int64))[0][0])
+
+
 def ticket_vector(ticket: Ticket, found: index.Vectors | None = None) -> np.ndarray | None:
     """The request's stored vector; embedded here when it has none yet (a request just made,
     whose vector the worker writes after the commit)."""

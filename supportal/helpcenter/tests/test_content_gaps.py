@@ -122,3 +122,33 @@ class ContentGapsTests:
         client.force_login(personas.agent)
         page = client.get("/en/agent/help/articles/new/?title=Pets+at+work").content
         assert b'value="Pets at work"' in page
+
+
+class ContentGapsPrivacyTests:
+    def test_what_names_a_person_is_masked_in_the_queries_shown(self) -> None:
+        assert gaps.redact("refund for jane.doe@example.com") == "refund for •••"
+        assert gaps.redact("call me on +82 10-1234-5678 please") == "call me on ••• please"
+        assert gaps.redact("order A1B2C3D4 not here") == "order ••• not here"
+        assert gaps.redact("Export invoices to Excel 2024") == "Export invoices to Excel 2024"
+        search("Where is order 12345678?", 2)
+        found = gaps.compute()
+        assert found is not None
+        queries = [query for gap in found for query, _count in gap.queries]
+        assert "Where is order •••?" in queries
+        assert not any("12345678" in query for query in queries)
+
+    def test_erasing_a_person_drops_the_gaps_that_held_their_searches(
+        self, client: Client, personas: Personas, django_capture_on_commit_callbacks
+    ) -> None:
+        from supportal.privacy.services import person_erase
+
+        SearchLog.objects.create(
+            query="Can I pay with gold bars?", locale="en", results=0, user=personas.customer
+        )
+        gaps.refresh()
+        client.force_login(personas.agent)
+        assert "pay with gold bars" in client.get(URL).content.decode()
+        with django_capture_on_commit_callbacks(execute=True):
+            person_erase(person=personas.customer, actor=personas.admin)
+        assert gaps.stored() is None
+        assert "pay with gold bars" not in client.get(URL).content.decode()

@@ -38,6 +38,7 @@ from supportal.audit import tracking
 from supportal.audit.services import audit_record
 from supportal.core import crypto
 from supportal.core.models import OutboundEmail
+from supportal.helpcenter import gaps
 from supportal.helpcenter.models import ArticleVote, SearchLog
 from supportal.lib.phone import stored_forms
 from supportal.mail.models import BouncingAddress, InboundEmail, MessageReference
@@ -297,7 +298,9 @@ def person_erase(
             model.objects.filter(user=person).delete()
         # The help center and the request form.
         ArticleVote.objects.filter(user=person).exclude(comment="").update(comment="")
-        SearchLog.objects.filter(user=person).delete()
+        if SearchLog.objects.filter(user=person).delete()[0]:
+            # The content-gaps page keeps queries for hours: not this person's.
+            transaction.on_commit(gaps.forget, robust=True)
         Deflection.objects.filter(user=person).exclude(query="").update(query="")
         exports = DataExport.objects.filter(Q(person=person) | Q(requested_by=person))
         _delete_files_after_commit(exports.values_list("file_name", flat=True))

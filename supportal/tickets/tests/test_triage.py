@@ -5,6 +5,7 @@ above a confidence."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -13,6 +14,7 @@ from supportal.rules.models import Trigger
 from supportal.rules.tests.helpers import act, make_trigger
 from supportal.rules.tests.test_triggers_settings import TRIGGERS, trigger_data
 from supportal.semantic import index
+from supportal.semantic.models import Embedding
 from supportal.semantic.services import embed_now
 from supportal.test import Personas, make_ticket, session_queries
 from supportal.tickets import triage
@@ -191,7 +193,10 @@ class TriagePanelTests:
 
 class TriageTriggerTests:
     def test_it_applies_suggestions_at_or_above_the_threshold_and_not_below(
-        self, personas: Personas, solved: dict[str, RequestType]
+        self,
+        personas: Personas,
+        solved: dict[str, RequestType],
+        django_capture_on_commit_callbacks: Any,
     ) -> None:
         probe = new_billing_request(personas)
         confidence = triage.predict(probe).votes["type"][1]
@@ -201,14 +206,24 @@ class TriageTriggerTests:
             runs_on=Trigger.RunsOn.CREATED,
             actions=[act("suggest_type", floor + 1), act("suggest_group", 100)],
         )
-        assert new_billing_request(personas).type is None
+        with django_capture_on_commit_callbacks(execute=True):
+            assert new_billing_request(personas).type is None
         below.delete()
         trigger = make_trigger(
             "Triage",
             runs_on=Trigger.RunsOn.CREATED,
             actions=[act("suggest_type", floor), act("suggest_priority", 1)],
         )
-        ticket = new_billing_request(personas)
+        # The request is embedded after its commit, by the worker, never in the customer's
+        # request; the suggestions are applied then.
+        with django_capture_on_commit_callbacks(execute=False) as later:
+            ticket = new_billing_request(personas)
+        assert not Embedding.objects.filter(kind="ticket", object_id=ticket.pk).exists()
+        ticket.refresh_from_db()
+        assert ticket.type is None
+        for callback in later:
+            callback()
+        assert Embedding.objects.filter(kind="ticket", object_id=ticket.pk).exists()
         ticket.refresh_from_db()
         assert ticket.type == solved["billing"]
         assert ticket.priority == Priority.HIGH
