@@ -26,7 +26,10 @@
         timer = setTimeout(function () {
           var query = text.value.trim();
           if (query.length < 3) { box.textContent = ""; return; }
-          fetch(start.dataset.suggestUrl + "?subject=" + encodeURIComponent(query.slice(0, 200)), { credentials: "same-origin" })
+          var key = start.querySelector("input[name=key]");
+          var url = start.dataset.suggestUrl + "?subject=" + encodeURIComponent(query.slice(0, 200)) +
+            (key && key.value ? "&key=" + encodeURIComponent(key.value) : "");
+          fetch(url, { credentials: "same-origin" })
             .then(function (r) { return r.ok ? r.text() : ""; })
             .then(function (html) { box.innerHTML = html; })  // our own server's escaped fragment
             .catch(function () {});

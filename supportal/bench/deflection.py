@@ -8,12 +8,16 @@ embeds its articles, then, as each demo request's requester, asks the request fo
 suggestion view (tickets:suggest, Django's test client) for the request's subject and opens
 the first suggestion through tickets:deflect with a form key, as a visitor would. It prints,
 per request, the suggestions with and without the dense side, and counts the Deflection rows
-the clicks wrote (the click-through tracking works end to end).
+the clicks wrote (the click-through tracking works end to end). It also types each subject
+into the help center's search box and opens its first suggestion (a SearchLog row of source
+"suggestion"). The chat widget's pre-chat form asks the request form's view with its own form
+key (chat/tests/test_widget.py follows that path to a Deflection row marked when the chat
+starts).
 
 What it is not: a click-through rate. Whether a suggestion is clicked, and whether the form
 is then left unsent, needs real visitors; the site records both (Deflection rows with
-`submitted`, SearchLog.clicked_article for the search page). What this measures is how many
-demo requests get a suggestion at all and which one is on top.
+`submitted`, SearchLog.clicked_article for the search page and the search box). What this
+measures is how many demo requests get a suggestion at all and which one is on top.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ def run() -> dict[str, int]:
     from django.utils import translation
 
     from supportal.helpcenter import search, vectors
+    from supportal.helpcenter.models import SearchLog
     from supportal.semantic import services
     from supportal.tickets.demo import REQUESTS
     from supportal.tickets.models import Deflection
@@ -39,7 +44,14 @@ def run() -> dict[str, int]:
     services.embed_missing(vectors.KIND)
     from supportal.accounts.models import User
 
-    counts = {"requests": 0, "lexical_any": 0, "hybrid_any": 0, "clicks_recorded": 0}
+    counts = {
+        "requests": 0,
+        "lexical_any": 0,
+        "hybrid_any": 0,
+        "clicks_recorded": 0,
+        "box_any": 0,
+        "box_clicks_recorded": 0,
+    }
     client = Client()
     out("| request | language | lexical suggestions | hybrid suggestions |")
     out("|---|---|---|---|")
@@ -59,6 +71,13 @@ def run() -> dict[str, int]:
         if links:
             key = f"bench-deflection-{n:04d}-{'0' * 16}"
             client.get(links[0][0].decode(), {"form": key, "q": spec.subject})
+        # The help center's search box (search.js follows the option's data-href).
+        with translation.override(locale):
+            box = client.get(reverse("helpcenter:search_suggest"), {"q": spec.subject}).content
+        options = re.findall(rb'data-href="([^"]+)"', box)
+        counts["box_any"] += bool(options)
+        if options:
+            client.get(options[0].decode().replace("&amp;", "&"))
         out(
             f"| {spec.subject} | {locale} | "
             + "; ".join(hit.translation.title for hit in lexical.hits)
@@ -67,6 +86,9 @@ def run() -> dict[str, int]:
             + " |"
         )
     counts["clicks_recorded"] = Deflection.objects.count()
+    counts["box_clicks_recorded"] = SearchLog.objects.filter(
+        source=SearchLog.Source.SUGGESTION, clicked_article__isnull=False
+    ).count()
     return counts
 
 

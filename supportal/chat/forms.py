@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from supportal.chat.models import ChatSettings
 from supportal.chat.services import MAX_MESSAGE
 from supportal.satisfaction.models import COMMENT_MAX_LENGTH, Score
-from supportal.tickets.forms import AttachmentsField
+from supportal.tickets.forms import AttachmentsField, new_form_key
 from supportal.tickets.models import RequestType
 
 Field = ChatSettings.Field
@@ -39,9 +39,13 @@ class PreChatForm(forms.Form):
     page = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
     identity_email = forms.CharField(required=False, max_length=254, widget=forms.HiddenInput)
     identity_signature = forms.CharField(required=False, max_length=128, widget=forms.HiddenInput)
+    # The suggested articles opened from this form are recorded with it (tickets.Deflection).
+    key = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, config: ChatSettings, signed_in: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["key"] = new_form_key()
         asked = {"name": config.ask_name, "email": config.ask_email, "topic": config.ask_topic}
         for name, rule in asked.items():
             if signed_in and name in ("name", "email"):

@@ -159,9 +159,12 @@ def chat_start(
     language: str,
     page_url: str = "",
     topic: RequestType | None = None,
+    deflection_key: str | None = None,
 ) -> Chat:
     """A new chat: its request (channel chat) with the first message, queued, then given to an
-    available agent when the team assigns automatically."""
+    available agent when the team assigns automatically. `deflection_key`: the pre-chat form's
+    key, with which the articles opened from its suggestions were recorded (they did not
+    answer the visitor: the chat started anyway)."""
     body = body.strip()
     if not body:
         raise ValidationError(_("Write a message first."))
@@ -178,6 +181,7 @@ def chat_start(
         type=topic,
         group=config.group,
         notify=False,
+        deflection_key=deflection_key,
     )
     chat = Chat.objects.create(
         ticket=ticket,

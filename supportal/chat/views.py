@@ -39,6 +39,7 @@ from supportal.core.pagecache import same_origin_post
 from supportal.core.ratelimit import rate_limit
 from supportal.satisfaction.models import Rating
 from supportal.satisfaction.services import rating_submit
+from supportal.tickets.forms import valid_form_key
 from supportal.tickets.models import Attachment
 
 COOKIE_AGE = 60 * 60 * 24 * 30
@@ -218,6 +219,7 @@ def start(request: HttpRequest) -> HttpResponse:
             language=translation.get_language(),
             page_url=data.get("page") or "",
             topic=data.get("topic"),
+            deflection_key=data["key"] if valid_form_key(data.get("key", "")) else None,
         )
     except ValidationError as error:
         form.add_error("message", error)

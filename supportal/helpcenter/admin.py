@@ -77,7 +77,7 @@ class ArticleVoteAdmin(admin.ModelAdmin):
 
 @admin.register(SearchLog)
 class SearchLogAdmin(admin.ModelAdmin):
-    list_display = ("query", "locale", "results", "clicked_article", "created_at")
+    list_display = ("query", "locale", "source", "results", "clicked_article", "created_at")
     list_filter = ("locale",)
     search_fields = ("query",)
     raw_id_fields = ("clicked_article", "user")

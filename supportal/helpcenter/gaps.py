@@ -64,9 +64,7 @@ def _normal(text: str) -> str:
 # What a person may type into a search box about themselves: an email address, a phone,
 # order or card number. Masked before a query is kept for the page, so agents see the topic,
 # not the person (the rest of a query is the public's words about the help center).
-_PERSONAL = re.compile(
-    r"[^\s@]+@[^\s@]+|\+?\d[\d\s().-]{4,}\d|\b[A-Za-z]*\d[A-Za-z\d-]{5,}\b"
-)
+_PERSONAL = re.compile(r"[^\s@]+@[^\s@]+|\+?\d[\d\s().-]{4,}\d|\b[A-Za-z]*\d[A-Za-z\d-]{5,}\b")
 MASK = "•••"
 
 
@@ -76,7 +74,7 @@ def redact(query: str) -> str:
 
 def _queries(since: Any) -> list[tuple[str, int]]:
     rows = (
-        SearchLog.objects.filter(created_at__gte=since)
+        SearchLog.objects.filter(created_at__gte=since, source=SearchLog.Source.PAGE)
         .order_by("-created_at")
         .values_list("query", flat=True)[:MAX_SEARCH_ROWS]
     )

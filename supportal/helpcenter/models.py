@@ -237,7 +237,12 @@ class ArticleVote(models.Model):
 
 
 class SearchLog(models.Model):
-    """Every help-center search, for analytics: what was asked, found, and opened."""
+    """Every help-center search, for analytics: what was asked, found, and opened; and every
+    article opened from the search box's suggestions (source "suggestion")."""
+
+    class Source(models.TextChoices):
+        PAGE = "page", _("Search page")
+        SUGGESTION = "suggestion", _("Search box suggestion")
 
     query = models.CharField(_("query"), max_length=500)
     locale = locale_field()
@@ -251,6 +256,9 @@ class SearchLog(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     # A stored search page's answer: the number its links carry (helpcenter/searchlog.py).
     view = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.PAGE
+    )
 
     class Meta:
         indexes: ClassVar = [models.Index(fields=["-created_at"], name="searchlog_created_idx")]

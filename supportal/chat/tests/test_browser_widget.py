@@ -63,7 +63,11 @@ def test_a_visitor_chats_with_an_agent_from_the_help_center(
     widget.get_by_label("Your name").fill("Mina")
     widget.get_by_label("Your email").fill("mina@example.com")
     widget.get_by_label("How can we help?").press_sequentially("track parcel", delay=20)
-    expect(widget.locator("#chat-suggestions a", has_text="Track your parcel")).to_be_visible()
+    suggested = widget.locator("#chat-suggestions a", has_text="Track your parcel")
+    expect(suggested).to_be_visible()
+    # Opened from the form: recorded with its key (tickets.Deflection), as on the request form.
+    key = widget.locator("input[name=key]").input_value()
+    assert f"form={key}" in (suggested.get_attribute("href") or "")
     assert_no_axe_violations(page, "chat widget: pre-chat form with suggestions")
     widget.get_by_role("button", name="Start chat").click()
     expect(widget.locator("#chat-status")).to_contain_text("You are chatting with Jiwoo Agent.")

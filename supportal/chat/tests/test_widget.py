@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -133,6 +134,27 @@ class StartChatTests:
         assert "Where is my parcel?" in html and "You are chatting with Jiwoo Agent." in html
         # No email per chat line.
         assert not OutboundEmail.objects.filter(to__icontains="mina@example.com").exists()
+
+    def test_articles_opened_from_its_suggestions_are_recorded_and_marked_when_it_starts(
+        self, client: Client, open_chat: Any
+    ) -> None:
+        from supportal.tickets.models import Deflection
+        from supportal.tickets.tests.test_customer_fixtures import make_article
+
+        article = make_article("Track your parcel", "Open My orders and choose Track.")
+        html = client.get(reverse("chat:widget")).content.decode()
+        [key] = re.findall(r'name="key" value="([^"]+)"', html)
+        # What widget.js asks as the first message is typed.
+        listed = client.get(reverse("tickets:suggest"), {"subject": "track parcel", "key": key})
+        [link] = re.findall(r'href="([^"]+)"', listed.content.decode())
+        link = link.replace("&amp;", "&")
+        assert f"form={key}" in link
+        assert client.get(link).status_code == 302
+        opened = Deflection.objects.get()
+        assert (opened.article_id, opened.form_key, opened.submitted) == (article.pk, key, False)
+        assert start(client, key=key).status_code == 302
+        opened.refresh_from_db()
+        assert opened.submitted  # the article did not answer: the chat started anyway
 
     def test_it_queues_when_every_agent_is_at_the_limit(
         self, client: Client, open_chat: Any, django_capture_on_commit_callbacks: Any

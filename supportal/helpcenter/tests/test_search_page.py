@@ -229,6 +229,29 @@ class SearchSuggestTests:
         html = client.get(url("search_suggest"), {"q": "password"}).content.decode()
         assert 'role="option"' not in html
 
+    def test_opening_a_suggestion_is_recorded_and_goes_to_the_article(self, client: Client) -> None:
+        section = make_section()
+        article = make_article(section, "Password help")
+        hidden = make_article(section, "Password agents", visibility=Visibility.AGENTS)
+        html = client.get(url("search_suggest"), {"q": "passw"}).content.decode()
+        [href] = re.findall(r'data-href="([^"]+)"', html)
+        href = href.replace("&amp;", "&")
+        assert href == url("search_suggested", article_id=article.pk) + "?q=passw&n=1"
+        response = client.get(href)
+        assert response.status_code == 302
+        assert response["Location"] == url("article", article_id=article.pk)
+        row = SearchLog.objects.get()
+        assert (row.query, row.results, row.clicked_article, row.source) == (
+            "passw",
+            1,
+            article,
+            SearchLog.Source.SUGGESTION,
+        )
+        # Not an article this visitor may read: nothing recorded, nothing revealed.
+        opened = client.get(url("search_suggested", article_id=hidden.pk) + "?q=password")
+        assert opened.status_code == 404
+        assert SearchLog.objects.count() == 1
+
     def test_it_ignores_a_malformed_field_id(self, client: Client) -> None:
         html = client.get(url("search_suggest"), {"q": "x", "field": '"><b>'}).content.decode()
         assert "<b>" not in html and 'id="hc-search-listbox"' in html

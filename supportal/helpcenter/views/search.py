@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 from supportal.accounts.access import public
 from supportal.core.pagecache import cached_page
 from supportal.core.ratelimit import rate_limit
-from supportal.helpcenter import search, searchlog
+from supportal.helpcenter import search, searchlog, selectors
 from supportal.helpcenter.models import (
     Article,
     CategoryTranslation,
@@ -27,6 +27,7 @@ from supportal.helpcenter.models import (
 )
 
 RESULTS_PER_PAGE = 10
+SUGGESTIONS = 5  # titles in the search box's list
 MAX_PAGE = 100
 
 
@@ -188,7 +189,9 @@ def suggest(request: HttpRequest) -> HttpResponse:
     """Up to five titles for the search box's list (an htmx fragment)."""
     locale = translation.get_language()
     query = search.clean_query(request.GET.get("q", ""))
-    suggestions = search.suggest(query, locale=locale, user=request.user) if query else []
+    suggestions = (
+        search.suggest(query, locale=locale, user=request.user, limit=SUGGESTIONS) if query else []
+    )
     return render(
         request,
         "helpcenter/search/_suggestions.html",
@@ -216,4 +219,23 @@ def click(request: HttpRequest, log_id: int, article_id: int) -> HttpResponse:
             )
         elif not request.user.is_authenticated:  # stored pages are visitors' only
             searchlog.click(number=log_id, article_id=article_id, locale=translation.get_language())
+    return HttpResponseRedirect(reverse("helpcenter:article", kwargs={"article_id": article_id}))
+
+
+@public
+@require_GET
+def suggestion_open(request: HttpRequest, article_id: int) -> HttpResponse:
+    """Records that a suggestion of the search box was opened (what was typed, how many were
+    offered), then goes to the article: the search box's click-through."""
+    locale = translation.get_language()
+    if not selectors.visible_articles(request.user, locale).filter(pk=article_id).exists():
+        raise Http404
+    SearchLog.objects.create(
+        query=search.clean_query(request.GET.get("q", ""))[:500],
+        locale=locale,
+        results=min(_int_or_none(request.GET.get("n")) or 0, SUGGESTIONS),
+        clicked_article_id=article_id,
+        user=request.user if request.user.is_authenticated else None,
+        source=SearchLog.Source.SUGGESTION,
+    )
     return HttpResponseRedirect(reverse("helpcenter:article", kwargs={"article_id": article_id}))
