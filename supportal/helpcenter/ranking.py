@@ -313,11 +313,11 @@ def rank_hybrid(
     visibilities: list[str],
     category_id: int | None,
     wanted: int,
-    query_vector: Callable[[], np.ndarray],
+    query_vector: Callable[[], np.ndarray | None],
 ) -> tuple[list[tuple[int, float]], int] | None:
     """As rank(), with the dense neighbours among the same visible documents fused in; None
     when this language has no vectors yet (the caller ranks lexically). The query's vector is
-    asked for last, after the lexical ranking (it may still be computing on another thread)."""
+    asked for last, after the lexical ranking, and not at all without vectors."""
     found_vectors = index.vectors(KIND)
     language = _language(locale, generation)
     if not len(found_vectors.ids):
@@ -331,7 +331,10 @@ def rank_hybrid(
         matched &= visible
     else:
         lexical, matched = np.zeros(len(language.ids)), np.zeros(len(language.ids), dtype=bool)
-    dense = _dense_scores(language, found_vectors, inside, local, span, query_vector())
+    vector = query_vector()
+    if vector is None:
+        return None
+    dense = _dense_scores(language, found_vectors, inside, local, span, vector)
     dense[~visible] = -1.0
     return fuse(language, lexical, matched, dense, visible & inside, wanted)
 

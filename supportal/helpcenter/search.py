@@ -499,9 +499,11 @@ def search(
     if not terms:
         return Results(query=query, total=0)
     offset, limit = max(0, int(offset)), max(1, min(int(limit), 100))
-    # The query's vector is computed beside the lexical work (its statistics and ranking).
+    # The query's vector is computed when the ranking asks for it, after the lexical side.
     vector = (
-        embedding.query_vector_soon(query[:MAX_EMBEDDED_QUERY]) if dense and not reference else None
+        embedding.query_vector_later(query[:MAX_EMBEDDED_QUERY])
+        if dense and not reference
+        else None
     )
     plan = _plan(terms, locale)
     if plan is None or not (plan.weights or vector is not None):
