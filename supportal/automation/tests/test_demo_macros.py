@@ -35,6 +35,6 @@ class DemoMacroTests:
         requester = User.objects.get(email="colleague@example.com")  # writes in Korean
         ticket = make_ticket(requester, "비밀번호를 잊었어요")
         preview = services.macro_preview(macro=shared, ticket=ticket, actor=agent)
-        assert preview.body.startswith("Minseo Colleague님, 안녕하세요.")
+        assert preview.body.startswith("Minseo Colleague 님, 안녕하세요.")
         assert "비밀번호 재설정하기: " in preview.body and "/ko/help/articles/" in preview.body
         assert not preview.warnings

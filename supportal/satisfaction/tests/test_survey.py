@@ -46,7 +46,7 @@ class SurveyTests:
         ticket = solved_ticket(personas, korean)
         mail = mails_to(korean)[-1]
         assert mail.subject == f"[#{ticket.pk}] 문의가 해결되었습니다: Cannot sign in"
-        assert "Hana님, 안녕하세요." in mail.body_text
+        assert "Hana 님, 안녕하세요." in mail.body_text
         with translation.override("ko"):
             # Read from the catalogue: the new sentences are in Korean once it is compiled.
             question = gettext("How would you rate the support you received?")
