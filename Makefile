@@ -57,6 +57,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/supportal makemigrations --check --dry-run
 	$(BIN)/python -m supportal.lib.catalogues --check
+	$(BIN)/python -m supportal.lib.glossary --check
 
 messages: install
 	$(BIN)/supportal makemessages --no-obsolete --add-location file \

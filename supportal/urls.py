@@ -57,7 +57,7 @@ urlpatterns += i18n_patterns(
     path("agent/", include("supportal.automation.urls")),
     path("agent/manage/", include("supportal.sla.urls")),
     path("agent/", include("supportal.rules.urls")),
-    # Its own prefixes: privacy/, terms/, legal/accept/ and agent/manage/legal/.
+    # Its own prefixes: privacy/, terms/, accessibility/, legal/accept/ and agent/manage/legal/.
     path("", include("supportal.legal.urls")),
     # Its own prefixes: requests/<number>/rate/... and agent/satisfaction/.
     path("", include("supportal.satisfaction.urls")),

@@ -10,13 +10,14 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
 from supportal.lib.phone import MAX_LENGTH as PHONE_MAX_LENGTH
 
 
 class Organization(models.Model):
-    name = models.CharField(_("name"), max_length=200, unique=True)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=200, unique=True)
     shares_requests = models.BooleanField(
         _("members see each other's requests"),
         default=False,
@@ -90,7 +91,7 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(_("email address"), max_length=254, unique=True)
-    name = models.CharField(_("name"), max_length=150)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=150)
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.CUSTOMER)
     organization = models.ForeignKey(
         Organization,
@@ -277,7 +278,7 @@ class Passkey(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="passkeys"
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=100)
     credential_id = models.CharField(max_length=512, unique=True)  # base64url
     public_key = models.BinaryField()
     sign_count = models.BigIntegerField(default=0)

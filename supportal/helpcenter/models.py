@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Visibility(models.TextChoices):
@@ -52,7 +53,7 @@ class Category(models.Model):
 class CategoryTranslation(models.Model):
     category = models.ForeignKey(Category, related_name="translations", on_delete=models.CASCADE)
     locale = locale_field()
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
 
     class Meta:
@@ -81,7 +82,7 @@ class Section(models.Model):
 class SectionTranslation(models.Model):
     section = models.ForeignKey(Section, related_name="translations", on_delete=models.CASCADE)
     locale = locale_field()
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
 
     class Meta:
@@ -94,7 +95,7 @@ class SectionTranslation(models.Model):
 
 
 class Label(models.Model):
-    name = models.CharField(_("name"), max_length=64, unique=True)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=64, unique=True)
 
     class Meta:
         ordering: ClassVar = ["name"]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from supportal.legal.current import current
 from supportal.legal.models import Kind, PolicyVersion
+from supportal.tickets.forms import MAX_DESCRIPTION, new_form_key, valid_form_key
 
 
 def _slot(code: str) -> str:
@@ -97,3 +98,46 @@ def signup_acceptance_field() -> forms.BooleanField | None:
         required=True,
         error_messages={"required": gettext_lazy("Please accept to create an account.")},
     )
+
+
+class BarrierReportForm(forms.Form):
+    """A barrier met on the site (the accessibility statement's form). Visitors give an address
+    to answer; a signed-in person's report comes from their account."""
+
+    # Like the request form's key: the same form posted twice makes one request.
+    key = forms.CharField(widget=forms.HiddenInput, required=False)
+    email = forms.EmailField(
+        label=gettext_lazy("Your email address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=gettext_lazy("We send a link to your request and our replies to this address."),
+    )
+    name = forms.CharField(
+        label=gettext_lazy("Your name"),
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    description = forms.CharField(
+        label=gettext_lazy("What got in the way?"),
+        max_length=MAX_DESCRIPTION,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=gettext_lazy(
+            "Which page, what you were trying to do, and what happened. If you use assistive "
+            "technology, tell us which (for example a screen reader and its version)."
+        ),
+    )
+
+    def __init__(self, *args: Any, signed_in: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if signed_in:
+            del self.fields["email"], self.fields["name"]
+        if not self.is_bound:
+            self.initial["key"] = new_form_key()
+
+    def clean_key(self) -> str:
+        value = self.cleaned_data.get("key", "")
+        return value if valid_form_key(value) else new_form_key()
+
+    def visible(self) -> list[forms.BoundField]:
+        return [self[name] for name in ("email", "name", "description") if name in self.fields]

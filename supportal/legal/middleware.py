@@ -21,9 +21,17 @@ from supportal.legal.services import pending_for
 SESSION_KEY = "legal_accepted"
 
 # Under a language prefix, these are never redirected: the policy pages themselves, their
-# settings pages (an admin who has just published can still correct it) and the account pages
-# (signing in and out, two-factor steps, security settings), so nobody is stuck.
-EXEMPT_PREFIXES = ("/legal/", "/privacy/", "/terms/", "/agent/manage/legal/", "/accounts/")
+# settings pages (an admin who has just published can still correct it), the account pages
+# (signing in and out, two-factor steps, security settings), so nobody is stuck, and the
+# accessibility statement, so a barrier on the acceptance page can still be reported.
+EXEMPT_PREFIXES = (
+    "/legal/",
+    "/privacy/",
+    "/terms/",
+    "/accessibility/",
+    "/agent/manage/legal/",
+    "/accounts/",
+)
 
 
 def _is_page_view(request: HttpRequest) -> bool:

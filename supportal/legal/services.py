@@ -1,4 +1,5 @@
-"""Writing policy versions and acceptances. Views, tests and the sign-up form call these."""
+"""Writing policy versions and acceptances, and accessibility barrier reports. Views, tests and
+the sign-up form call these."""
 
 from __future__ import annotations
 
@@ -16,6 +17,13 @@ from supportal.accounts.models import User
 from supportal.audit.services import audit_record
 from supportal.legal.current import current, current_changed
 from supportal.legal.models import Kind, PolicyAcceptance, PolicyText, PolicyVersion
+from supportal.tickets.models import Ticket
+from supportal.tickets.services import (
+    Changes,
+    ticket_create,
+    ticket_create_anonymous,
+    ticket_update,
+)
 
 # Public pages fall back to this language when a version has no text in the page's language.
 FALLBACK_LANGUAGE = "en"
@@ -175,3 +183,58 @@ def policies_accept_current(*, user: User, request: HttpRequest | None = None) -
         policies_accept(
             user=user, versions=PolicyVersion.objects.filter(pk__in=pks), request=request
         )
+
+
+# --- Accessibility barrier reports ---------------------------------------------------------------
+
+# The tag agents find barrier reports by (a view, a trigger, a report).
+BARRIER_TAG = "accessibility"
+# How much of the description the subject quotes.
+SUBJECT_EXCERPT = 60
+
+
+def _first_words(text: str, limit: int = SUBJECT_EXCERPT) -> str:
+    line = " ".join(text.split())
+    if len(line) <= limit:
+        return line
+    cut = line[:limit]
+    # At a word boundary when there is one late enough; Japanese and Chinese have none.
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip() + "…"
+
+
+@transaction.atomic
+def accessibility_barrier_report(
+    *,
+    user: User | None,
+    description: str,
+    language: str,
+    email: str = "",
+    name: str = "",
+    submission_key: str | None = None,
+) -> Ticket:
+    """A barrier someone met on the site, as a request tagged `accessibility`: from the signed-in
+    account, or from a visitor's address (who gets the usual emailed link to it)."""
+    description = description.strip()
+    if not description:
+        raise ValidationError(_("Tell us what got in the way."))
+    subject = _("Accessibility barrier: %(start)s") % {"start": _first_words(description)}
+    if user is not None and user.is_authenticated:
+        ticket = ticket_create(
+            requester=user,
+            subject=subject,
+            description=description,
+            submission_key=submission_key,
+        )
+    else:
+        ticket = ticket_create_anonymous(
+            email=email,
+            name=name,
+            subject=subject,
+            description=description,
+            language=language,
+            submission_key=submission_key,
+        )
+    ticket_update(ticket=ticket, actor=None, changes=Changes(add_tags=[BARRIER_TAG]))
+    return ticket

@@ -14,6 +14,7 @@ urlpatterns = [
     path("privacy/v<int:number>/", views.policy, {"kind": "privacy"}, name="privacy_version"),
     path("terms/", views.policy, {"kind": "terms"}, name="terms"),
     path("terms/v<int:number>/", views.policy, {"kind": "terms"}, name="terms_version"),
+    path("accessibility/", views.accessibility, name="accessibility"),
     path("legal/accept/", views.accept, name="accept"),
     path("agent/manage/legal/", views.manage, name="manage"),
     path("agent/manage/legal/new/<str:kind>", views.version_new, name="version_new"),

@@ -1,9 +1,9 @@
-"""Policy pages: the public privacy policy and terms, the acceptance page, the settings pages
-for admins, and /.well-known/security.txt."""
+"""Policy pages: the public privacy policy and terms, the accessibility statement and its report
+form, the acceptance page, the settings pages for admins, and /.well-known/security.txt."""
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, date, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -20,10 +20,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from supportal.accounts.access import admin_required, public, signed_in
+from supportal.core import ratelimit
 from supportal.legal import services
 from supportal.legal.access import get_published_for, get_version_for
 from supportal.legal.current import current
-from supportal.legal.forms import VersionForm
+from supportal.legal.forms import BarrierReportForm, VersionForm
 from supportal.legal.middleware import SESSION_KEY
 from supportal.legal.models import Kind, PolicyText, PolicyVersion
 from supportal.lib.markdown import render_markdown
@@ -82,6 +83,63 @@ def policy(request: HttpRequest, kind: str, number: int | None = None) -> HttpRe
         "current_url": reverse(f"legal:{kind}"),
     }
     return render(request, "legal/policy.html", context)
+
+
+# --- Accessibility statement -------------------------------------------------------------------
+
+# When the statement was last checked against the site: change it whenever its words change.
+ACCESSIBILITY_REVIEWED = date(2026, 12, 6)
+# The name base.html shows; there is no site-name setting yet.
+SITE_NAME = "Supportal"
+
+
+def _over_mail_limit(request: HttpRequest, form: BarrierReportForm) -> bool:
+    """A visitor's report mails a link to any address typed: counted with the request form's
+    visitor requests (limit "mail_action"), so neither form can send mail in bulk."""
+    wait = ratelimit.check(request, "mail_action", scope="visitor-request")
+    if wait:
+        message = _("Too many requests from your network. Please try again in %(wait)s.")
+        form.add_error(None, message % {"wait": ratelimit.wait_in_words(wait)})
+        return True
+    return False
+
+
+@public
+@require_http_methods(["GET", "POST"])
+@ratelimit.rate_limit("request", methods=("POST",), by="user")
+def accessibility(request: HttpRequest) -> HttpResponse:
+    signed_in = request.user.is_authenticated
+    data = request.POST if request.method == "POST" else None
+    form = BarrierReportForm(data, signed_in=signed_in)
+    if form.is_valid() and (signed_in or not _over_mail_limit(request, form)):
+        try:
+            ticket = services.accessibility_barrier_report(
+                user=request.user if signed_in else None,  # type: ignore[arg-type]
+                description=form.cleaned_data["description"],
+                email=form.cleaned_data.get("email", ""),
+                name=form.cleaned_data.get("name", ""),
+                language=get_language(),
+                submission_key=form.cleaned_data["key"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if signed_in:
+                message = _("Thank you. Your request #%(number)d has been received.")
+            else:
+                message = _(
+                    "Thank you. Your request #%(number)d has been received. We sent a link to "
+                    "%(email)s: open it to see your request and read our replies."
+                )
+            values = {"number": ticket.pk, "email": form.cleaned_data.get("email", "")}
+            messages.success(request, message % values)
+            return HttpResponseRedirect(reverse("legal:accessibility"))
+    context = {
+        "form": form,
+        "reviewed": ACCESSIBILITY_REVIEWED,
+        "site_name": SITE_NAME,
+    }
+    return render(request, "legal/accessibility.html", context, status=400 if form.errors else 200)
 
 
 # --- Acceptance --------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from supportal.tickets.models import Group
 
@@ -66,7 +67,7 @@ class RoutingRule(models.Model):
     """Puts a new request in a group. Ordered; the first active rule whose conditions all hold
     applies (an empty condition holds for anything)."""
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=100)
     position = models.PositiveIntegerField(_("order"), default=0)
     active = models.BooleanField(_("active"), default=True)
     channels = models.JSONField(_("channels"), default=list, blank=True)
@@ -106,7 +107,7 @@ class Trigger(models.Model):
         UPDATED = "updated", _("When a request is updated")
         BOTH = "both", _("When a request is created or updated")
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=100)
     description = models.CharField(_("description"), max_length=300, blank=True)
     position = models.PositiveIntegerField(_("order"), default=0)
     active = models.BooleanField(_("active"), default=True)
@@ -134,7 +135,7 @@ class Automation(models.Model):
     solved (calendar or business hours); each fires at most once per request for each time the
     request reaches that state (AutomationRun)."""
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=100)
     description = models.CharField(_("description"), max_length=300, blank=True)
     position = models.PositiveIntegerField(_("order"), default=0)
     active = models.BooleanField(_("active"), default=True)

@@ -12,6 +12,7 @@ from typing import ClassVar
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from supportal.lib import businesstime
 from supportal.tickets.models import Group
@@ -30,7 +31,7 @@ WEEKDAYS = (
 class Schedule(models.Model):
     """Weekly business hours in one time zone ("Seoul team"), with holidays."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=100, unique=True)
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
     # The schedule of requests in no group, or in a group without one of its own.
     is_default = models.BooleanField(_("default schedule"), default=False)
@@ -100,7 +101,7 @@ class Holiday(models.Model):
 
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="holidays")
     date = models.DateField(_("date"))
-    name = models.CharField(_("name"), max_length=200, blank=True)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=200, blank=True)
     yearly = models.BooleanField(_("every year"), default=False)
 
     class Meta:
@@ -142,7 +143,7 @@ class SlaPolicy(models.Model):
     the first active one whose conditions all hold applies, and a request re-matches when a
     field the conditions read changes. An empty condition matches anything."""
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=100)
     description = models.CharField(_("description"), max_length=300, blank=True)
     position = models.PositiveIntegerField(_("order"), default=0)
     active = models.BooleanField(_("active"), default=True)

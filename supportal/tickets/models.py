@@ -63,7 +63,7 @@ class Priority(models.IntegerChoices):
 class Group(models.Model):
     """A queue of requests with the agents who work it."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=100, unique=True)
     description = models.CharField(_("description"), max_length=300, blank=True)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -148,7 +148,7 @@ class CustomField(models.Model):
 
 
 class Tag(models.Model):
-    name = models.CharField(_("name"), max_length=50, unique=True)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=50, unique=True)
 
     class Meta:
         ordering: ClassVar = ["name"]
@@ -499,7 +499,7 @@ class TicketSearch(models.Model):
 class SavedView(models.Model):
     """An inbox view an agent saved: conditions and a sort order. Shared when owner is empty."""
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=100)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,

@@ -26,7 +26,7 @@ class LanguageTests:
 
     @pytest.mark.parametrize(
         ("prefix", "text"),
-        [("ko", "로그인"), ("ja", "ログイン"), ("zh-hans", "登录"), ("en", "Sign in")],
+        [("ko", "로그인"), ("ja", "サインイン"), ("zh-hans", "登录"), ("en", "Sign in")],
     )
     def test_it_serves_each_language_under_its_prefix(
         self, client: Client, prefix: str, text: str

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -35,6 +36,25 @@ class NoticeTests:
         html = client.get("/ja/accounts/login/").content.decode()  # any page, fallback language
         assert "Maintenance tonight" in html
         assert '<p lang="en">' in html
+
+    @pytest.mark.parametrize(
+        ("lang", "label", "name"),
+        [
+            ("en", "Dismiss", "Dismiss this notice"),
+            ("ko", "닫기", "이 공지 닫기"),
+            ("ja", "閉じる", "この告知を閉じる"),
+            ("zh-hans", "关闭", "关闭此通知"),
+        ],
+    )
+    def test_it_names_the_dismiss_button_with_its_visible_label_inside(
+        self, client: Client, lang: str, label: str, name: str
+    ) -> None:
+        make_notice(timedelta(hours=-1), timedelta(hours=1), en="Maintenance tonight")
+        html = client.get(url("home", lang=lang)).content.decode()
+        button = re.search(r'<button type="submit" class="link-button">(.*?)</button>', html)
+        assert button is not None
+        assert re.sub(r'<span class="visually-hidden">.*?</span>', "", button[1]) == label
+        assert re.sub(r"<[^>]+>", "", button[1]) == name
 
     def test_it_hides_notices_outside_their_window(self, client: Client) -> None:
         make_notice(timedelta(hours=1), timedelta(hours=2), en="Future notice")

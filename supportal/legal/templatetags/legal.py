@@ -1,5 +1,6 @@
 """{% policy_links as links %}: the footer's "Privacy" and "Terms" links, only for documents that
-have a published version (read from the per-process copy, so no query)."""
+have a published version (read from the per-process copy, so no query), and the accessibility
+statement, which is always there."""
 
 from __future__ import annotations
 
@@ -16,4 +17,6 @@ register = template.Library()
 def policy_links() -> list[tuple[str, str]]:
     latest = current().latest
     labels = (("privacy", _("Privacy")), ("terms", _("Terms")))
-    return [(reverse(f"legal:{kind}"), label) for kind, label in labels if kind in latest]
+    links = [(reverse(f"legal:{kind}"), label) for kind, label in labels if kind in latest]
+    links.append((reverse("legal:accessibility"), _("Accessibility")))
+    return links

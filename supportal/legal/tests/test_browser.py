@@ -1,5 +1,6 @@
 """The policy pages in a real browser: axe on the public page, the acceptance page and the
-editor, and a customer accepting a new version and landing back where they were."""
+editor, and a customer accepting a new version and landing back where they were; the
+accessibility statement and its report form in every language."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from supportal.legal import services
 from supportal.legal.models import PolicyAcceptance
 from supportal.legal.tests.helpers import publish
 from supportal.test import PASSWORD, Personas
+from supportal.tickets.models import Ticket
 
 pytestmark = pytest.mark.browser
 
@@ -72,3 +74,32 @@ def test_policy_pages_have_no_axe_violations(
     page.goto(f"{live_server.url}/ja/terms/")
     expect(page.locator(".hc-body")).to_contain_text("エージェントに親切にしてください。")
     expect(page.locator("[role=note]")).to_have_count(0)
+
+
+@pytest.mark.parametrize("lang", ["ko", "en", "ja", "zh-hans"])
+def test_the_accessibility_statement_and_its_form_have_no_axe_violations(
+    page: Page, live_server: LiveServer, transactional_db: None, lang: str
+) -> None:
+    page.goto(f"{live_server.url}/{lang}/help/")
+    with page.expect_navigation():
+        page.locator(f".site-footer a[href='/{lang}/accessibility/']").click()
+    expect(page.locator("h1")).to_have_count(1)
+    assert_no_axe_violations(page, f"{lang} accessibility statement")
+
+    # A visitor reports a barrier with the keyboard: first without a description.
+    page.locator("input[name=email]").fill("robin@example.test")
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").press("Enter")
+    description = page.locator("textarea[name=description]")
+    expect(description).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#id_description_error")).to_be_visible()
+    expect(page.locator("input[name=email]")).to_have_value("robin@example.test")
+    assert_no_axe_violations(page, f"{lang} accessibility report with an error")
+
+    description.fill("The date picker cannot be reached with Tab.")
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").press("Enter")
+    ticket = Ticket.objects.get()
+    expect(page.locator(".message-success")).to_contain_text(f"#{ticket.pk}")
+    assert list(ticket.tags.values_list("name", flat=True)) == ["accessibility"]
+    assert_no_axe_violations(page, f"{lang} accessibility report sent")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.template.loader import render_to_string
 from django.test import Client
 from django.test.utils import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from supportal.test import Personas, make_ticket, session_queries, shared_cache_queries
 from supportal.tickets import selectors
@@ -221,6 +222,21 @@ class SortingAndPagingTests:
         assert newer is not None
         expected = Ticket.objects.order_by("-updated_at", "-id").values_list("pk", flat=True)
         assert numbers(client.get(newer)) == list(expected)[-4:-1]  # the rows above the cursor
+
+    def test_it_names_requests_in_the_page_links_where_the_language_does(
+        self, client: Client, personas: Personas, tickets: list[Ticket]
+    ) -> None:
+        client.force_login(personas.admin)
+        first = client.get("/ja/agent/views/open")
+        assert ">古いお問い合わせへ</a>" in first.content.decode()
+        second = client.get(page_link(first, "next") or "")
+        assert ">新しいお問い合わせへ</a>" in second.content.decode()
+        # The mail pages share the pager but list messages, not requests.
+        with translation.override("ja"):
+            mail = render_to_string(
+                "tickets/agent/_inbox_pager.html", {"newer_url": "/n", "older_url": "/o"}
+            )
+        assert ">新しいほうへ</a>" in mail and ">古いほうへ</a>" in mail
 
 
 class InboxQueryCountTests:
