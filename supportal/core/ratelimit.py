@@ -32,7 +32,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.decorators import method_decorator
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
 from supportal.lib.rates import Rate, parse_rate
 
@@ -290,6 +290,17 @@ def check(
     """Counts one action of this request under limit `name`: 0 when allowed, else the seconds
     to wait. For form-level checks that keep their own answer."""
     return hit(name, identities(request, by=by, field=field, scope=scope))
+
+
+def refused_on_form(request: HttpRequest, form: Any, name: str, *, scope: str = "") -> bool:
+    """Counts one action under limit `name` (per address); over it, puts the translated "try
+    again in ..." error on the form, which is shown again with what was typed. True then."""
+    wait = check(request, name, scope=scope)
+    if wait:
+        message = gettext("Too many requests from your network. Please try again in %(wait)s.")
+        form.add_error(None, message % {"wait": wait_in_words(wait)})
+        return True
+    return False
 
 
 def wait_in_words(seconds: int) -> str:

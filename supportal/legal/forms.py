@@ -11,7 +11,12 @@ from django.utils.translation import gettext as _
 
 from supportal.legal.current import current
 from supportal.legal.models import Kind, PolicyVersion
-from supportal.tickets.forms import MAX_DESCRIPTION, new_form_key, valid_form_key
+from supportal.tickets.forms import (
+    MAX_DESCRIPTION,
+    VisitorFields,
+    new_form_key,
+    valid_form_key,
+)
 
 
 def _slot(code: str) -> str:
@@ -100,24 +105,12 @@ def signup_acceptance_field() -> forms.BooleanField | None:
     )
 
 
-class BarrierReportForm(forms.Form):
+class BarrierReportForm(VisitorFields):
     """A barrier met on the site (the accessibility statement's form). Visitors give an address
-    to answer; a signed-in person's report comes from their account."""
+    to answer (VisitorFields); a signed-in person's report comes from their account."""
 
     # Like the request form's key: the same form posted twice makes one request.
     key = forms.CharField(widget=forms.HiddenInput, required=False)
-    email = forms.EmailField(
-        label=gettext_lazy("Your email address"),
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-        help_text=gettext_lazy("We send a link to your request and our replies to this address."),
-    )
-    name = forms.CharField(
-        label=gettext_lazy("Your name"),
-        max_length=150,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "name"}),
-    )
     description = forms.CharField(
         label=gettext_lazy("What got in the way?"),
         max_length=MAX_DESCRIPTION,

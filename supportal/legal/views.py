@@ -93,17 +93,6 @@ ACCESSIBILITY_REVIEWED = date(2026, 12, 6)
 SITE_NAME = "Supportal"
 
 
-def _over_mail_limit(request: HttpRequest, form: BarrierReportForm) -> bool:
-    """A visitor's report mails a link to any address typed: counted with the request form's
-    visitor requests (limit "mail_action"), so neither form can send mail in bulk."""
-    wait = ratelimit.check(request, "mail_action", scope="visitor-request")
-    if wait:
-        message = _("Too many requests from your network. Please try again in %(wait)s.")
-        form.add_error(None, message % {"wait": ratelimit.wait_in_words(wait)})
-        return True
-    return False
-
-
 @public
 @require_http_methods(["GET", "POST"])
 @ratelimit.rate_limit("request", methods=("POST",), by="user")
@@ -111,7 +100,12 @@ def accessibility(request: HttpRequest) -> HttpResponse:
     signed_in = request.user.is_authenticated
     data = request.POST if request.method == "POST" else None
     form = BarrierReportForm(data, signed_in=signed_in)
-    if form.is_valid() and (signed_in or not _over_mail_limit(request, form)):
+    # A visitor's report mails a link to any address typed: counted with the request form's
+    # visitor requests (limit "mail_action"), so neither form can send mail in bulk.
+    if form.is_valid() and (
+        signed_in
+        or not ratelimit.refused_on_form(request, form, "mail_action", scope="visitor-request")
+    ):
         try:
             ticket = services.accessibility_barrier_report(
                 user=request.user if signed_in else None,  # type: ignore[arg-type]

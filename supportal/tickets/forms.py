@@ -196,7 +196,10 @@ class RequestForm(forms.Form):
         }
 
 
-class VisitorRequestForm(RequestForm):
+class VisitorFields(forms.Form):
+    """Who a visitor's request comes from (no account): the request form's, and any other
+    public form that makes a request (the accessibility statement's)."""
+
     email = forms.EmailField(
         label=_("Your email address"),
         max_length=254,
@@ -210,6 +213,8 @@ class VisitorRequestForm(RequestForm):
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
 
+
+class VisitorRequestForm(RequestForm, VisitorFields):
     def request_kwargs(self) -> dict[str, Any]:
         return {
             **super().request_kwargs(),

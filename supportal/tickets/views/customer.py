@@ -86,12 +86,7 @@ MAIL_ACTIONS_PER_HOUR = ratelimit.rate("mail_action").limit
 
 
 def _over_mail_limit(request: HttpRequest, form: Any, action: str) -> bool:
-    wait = ratelimit.check(request, "mail_action", scope=action)
-    if wait:
-        message = _("Too many requests from your network. Please try again in %(wait)s.")
-        form.add_error(None, message % {"wait": ratelimit.wait_in_words(wait)})
-        return True
-    return False
+    return ratelimit.refused_on_form(request, form, "mail_action", scope=action)
 
 
 @public
