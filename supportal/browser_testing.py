@@ -10,7 +10,9 @@ fails the test.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -147,14 +149,16 @@ class NetworkLog:
         )
 
 
-@pytest.fixture
-def page(browser: Browser, live_server: LiveServer, transactional_db: None) -> Iterator[Page]:
-    """A page in a fresh browser context; fails the test if it reached beyond the live server.
-
-    It asks for the database first so it is closed before the database is flushed: a page
-    being closed can still send requests (a timing beacon), which must not meet the flush.
-    """
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+@contextmanager
+def watched_page(
+    browser: Browser, live_server: LiveServer, *, init_script: str = "", **options: Any
+) -> Iterator[Page]:
+    """A page in a fresh browser context (`options`: Playwright's new_context arguments, an
+    `init_script` run before each page's own); fails the test if it reached beyond the live
+    server."""
+    context = browser.new_context(**options)
+    if init_script:
+        context.add_init_script(init_script)
     log = NetworkLog(origin=live_server.url)
     log.watch(context)
     new_page = context.new_page()
@@ -165,6 +169,17 @@ def page(browser: Browser, live_server: LiveServer, transactional_db: None) -> I
     problems = log.problems()
     if problems:
         pytest.fail("The browser reported:\n" + "\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: LiveServer, transactional_db: None) -> Iterator[Page]:
+    """A page in a fresh browser context; fails the test if it reached beyond the live server.
+
+    It asks for the database first so it is closed before the database is flushed: a page
+    being closed can still send requests (a timing beacon), which must not meet the flush.
+    """
+    with watched_page(browser, live_server, viewport={"width": 1280, "height": 800}) as new_page:
+        yield new_page
 
 
 # --- Helpers -------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from supportal.semantic import embedding, index, sources
+from supportal.semantic.models import Embedding
 from supportal.tickets import vectors
 from supportal.tickets.models import SOLVED, Group, Priority, RequestType, Ticket
 
@@ -56,9 +57,13 @@ class Prediction:
 
 
 def has_vector(ticket: Ticket) -> bool:
-    """Whether the request's vector is stored (with no model, whether it ever could be: no)."""
-    found = index.vectors(vectors.KIND)
-    return bool(found.positions(np.array([ticket.pk], dtype=np.int64))[0][0])
+    """Whether the request's vector of the current model is stored: one indexed read, not the
+    request vectors loaded into this process (a trigger on a new request asks, in the
+    customer's request, and the answer is then always no)."""
+    model = embedding.model_name()
+    return model is not None and (
+        Embedding.objects.filter(kind=vectors.KIND, object_id=ticket.pk, model=model).exists()
+    )
 
 
 def ticket_vector(ticket: Ticket, found: index.Vectors | None = None) -> np.ndarray | None:

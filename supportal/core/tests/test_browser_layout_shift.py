@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, CDPSession, Page
 from pytest_django.live_server_helper import LiveServer
 
-from supportal.browser_testing import NetworkLog, login
+from supportal.browser_testing import login, watched_page
 from supportal.helpcenter.tests.test_pages_fixtures import build_content
 from supportal.semantic import index
 from supportal.test import PASSWORD, Personas, make_ticket
@@ -137,18 +137,8 @@ def _fresh_vectors() -> Iterator[None]:
 @pytest.fixture
 def phone(browser: Browser, live_server: LiveServer, transactional_db: None) -> Iterator[Page]:
     """One phone-sized browser context for all pages; fails if it reached beyond the server."""
-    context = browser.new_context(**PHONE)
-    context.add_init_script(_OBSERVE_SHIFTS_JS)
-    log = NetworkLog(origin=live_server.url)
-    log.watch(context)
-    page = context.new_page()
-    try:
+    with watched_page(browser, live_server, init_script=_OBSERVE_SHIFTS_JS, **PHONE) as page:
         yield page
-    finally:
-        context.close()
-    problems = log.problems()
-    if problems:
-        pytest.fail("The browser reported:\n" + "\n".join(problems), pytrace=False)
 
 
 def _sign_in(page: Page, cdp: CDPSession, base_url: str, personas: Personas, who: str) -> None:
