@@ -226,3 +226,55 @@ def login(
         errors = page.locator("#form-errors")
         detail = errors.inner_text() if errors.count() else page.url
         pytest.fail(f"Signing in as {user_email} failed: {detail}", pytrace=False)
+
+
+# --- Keyboard ------------------------------------------------------------------------------------
+
+_FOCUS_JS = """
+() => {
+  const el = document.activeElement;
+  if (!el || el === document.body || el === document.documentElement) return null;
+  const s = getComputedStyle(el);
+  let name = el.tagName.toLowerCase();
+  if (el.id) name += "#" + el.id;
+  const label = (el.getAttribute("aria-label") || el.textContent || el.value || "").trim();
+  return {
+    name: name + (label ? ` "${label.split(/\\s+/).join(" ").slice(0, 60)}"` : ""),
+    visible:
+      (s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== "none",
+    connected: el.isConnected,
+  };
+}
+"""
+
+
+def focused(page: Page) -> dict[str, Any] | None:
+    """What has the keyboard focus: its name, and whether its focus ring shows; None when the
+    focus fell back to the page (lost after a swap, say)."""
+    return page.evaluate(_FOCUS_JS)
+
+
+def assert_focus_visible(page: Page, where: str) -> dict[str, Any]:
+    """The focus is on an element of the page, and that element shows a focus ring."""
+    now = focused(page)
+    if now is None:
+        pytest.fail(f"{where}: the focus was lost (it is on the page itself)", pytrace=False)
+    if not now["visible"]:
+        pytest.fail(f"{where}: {now['name']} has the focus but shows no focus ring", pytrace=False)
+    return now
+
+
+def tab_to(page: Page, selector: str, *, limit: int = 150, backwards: bool = False) -> None:
+    """Presses Tab (or Shift+Tab) until the first element matching `selector` has the focus,
+    which must show a focus ring when it does."""
+    key = "Shift+Tab" if backwards else "Tab"
+    for _n in range(limit):
+        page.keyboard.press(key)
+        if page.evaluate(
+            "(s) => { const el = document.querySelector(s);"
+            " return el !== null && el === document.activeElement; }",
+            selector,
+        ):
+            assert_focus_visible(page, f"Tab to {selector}")
+            return
+    pytest.fail(f"{limit} presses of {key} never reached {selector}", pytrace=False)
