@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 LOCALES := ko en ja zh_Hans
 
-.PHONY: run test lint messages bench install browser mailserver wrk clean
+.PHONY: run test lint messages bench install browser mailserver wrk lighthouse clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,17 @@ wrk:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null; \
 	  else echo "The page benchmark needs wrk: sudo apt-get install wrk"; exit 1; fi; \
 	fi
+
+# Lighthouse from npm, pinned, in var/lighthouse/ (12.8 runs on Node 20; 13 needs Node 22).
+LIGHTHOUSE_VERSION := 12.8.2
+
+var/lighthouse/node_modules/.bin/lighthouse:
+	@command -v npm >/dev/null || { echo "Lighthouse needs Node.js 20 and npm"; exit 1; }
+	npm install --prefix var/lighthouse --no-audit --no-fund --save-exact lighthouse@$(LIGHTHOUSE_VERSION)
+
+# Lighthouse on every page type, one page at a time: run it on a quiet machine.
+lighthouse: install browser var/lighthouse/node_modules/.bin/lighthouse
+	$(BIN)/python -m supportal.bench.lighthouse $(LIGHTHOUSE_ARGS)
 
 test: install browser mailserver
 	$(BIN)/pytest -n auto $(PYTEST_ARGS)

@@ -9,7 +9,9 @@ fails the test.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import re
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
 from django.contrib.staticfiles import handlers as staticfiles_handlers
 from django.core.management import call_command
 from django.test import override_settings
@@ -185,9 +188,19 @@ def page(browser: Browser, live_server: LiveServer, transactional_db: None) -> I
 # --- Helpers -------------------------------------------------------------------------------------
 
 
+# For a browser context that opens many pages: axe-core on every page before its own scripts
+# (`watched_page(..., init_script=AXE_INIT_SCRIPT)`), so a check does not inject it each time.
+AXE_INIT_SCRIPT = _axe.axe_script
+
+
 def axe_report(page: Page, context_label: str) -> str:
     """Runs axe-core on the page as it is now, for WCAG 2.2 A and AA; "" when nothing is wrong."""
-    violations = _axe.run(page, options=AXE_OPTIONS).response["violations"]
+    if page.evaluate("typeof window.axe !== 'undefined'"):
+        violations = page.evaluate(
+            "(options) => axe.run(document, options).then((r) => r.violations)", AXE_OPTIONS
+        )
+    else:
+        violations = _axe.run(page, options=AXE_OPTIONS).response["violations"]
     if not violations:
         return ""
     lines = [f"{context_label}: {len(violations)} accessibility rule(s) violated"]
@@ -226,6 +239,91 @@ def login(
         errors = page.locator("#form-errors")
         detail = errors.inner_text() if errors.count() else page.url
         pytest.fail(f"Signing in as {user_email} failed: {detail}", pytrace=False)
+
+
+# --- Language ------------------------------------------------------------------------------------
+
+# Every piece of text a person may read or hear: text nodes, the title and the attributes that
+# assistive technology announces. Parts marked with another `lang` (the language menu's
+# "English") are meant to be in that language; options that only show their stored value (time
+# zone names) are identifiers.
+_INTERFACE_TEXT_JS = """
+() => {
+  const lang = document.documentElement.lang;
+  // Text in another language, or not language at all: code, keys, identifiers marked
+  // translate="no" (language codes, browser names, a secret to type).
+  const inOtherLanguage = (el) => {
+    const owner = el.closest("[lang]");
+    return (owner !== null && owner.lang !== lang) || el.closest("code, kbd, samp, [translate=no]");
+  };
+  const describe = (el) => {
+    let name = el.tagName.toLowerCase();
+    if (el.id) name += "#" + el.id;
+    if (typeof el.className === "string" && el.className.trim()) {
+      name += "." + el.className.trim().split(/\\s+/).join(".");
+    }
+    return name;
+  };
+  const texts = [[document.title, "title"]];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!el || el.closest("script, style, template") || inOtherLanguage(el)) continue;
+    const option = el.closest("option");
+    if (option && option.textContent.trim() === option.value.replace(/_/g, " ")) continue;
+    texts.push([node.textContent, describe(el)]);
+  }
+  const attributes = ["aria-label", "title", "placeholder", "alt", "aria-description"];
+  for (const el of document.body.querySelectorAll("*")) {
+    if (inOtherLanguage(el)) continue;
+    for (const attribute of attributes) {
+      if (el.hasAttribute(attribute)) {
+        texts.push([el.getAttribute(attribute), describe(el) + "[" + attribute + "]"]);
+      }
+    }
+    if (el.matches("input[type=submit], input[type=button], input[type=reset]")) {
+      texts.push([el.value, describe(el) + "[value]"]);
+    }
+  }
+  return texts;
+}
+"""
+_NOT_WORDS = [
+    re.compile(r"https?://\S+"),  # links in an email body
+    re.compile(r"\S+@\S+"),  # email addresses
+    re.compile(r"(?<![A-Za-z0-9_])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?![A-Za-z0-9_])"),  # EMAIL_URL
+    re.compile(r"\b\d+(?:\.\d+)?\s?(?:bytes|KB|MB|GB|ms)\b"),  # sizes and durations
+]
+# Words every language keeps as they are.
+_KEPT_WORDS = {"Supportal", "API", "Message-ID"}
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+# A letter outside ASCII: Hangul, kana, Han. A translated sentence may keep a Latin loanword
+# ("URL", "Email"); a string nobody translated has no other letters at all.
+_OTHER_LETTER = re.compile(r"[^\W\d_A-Za-z]")
+
+
+def english_interface_text(page: Page, data: Collection[str]) -> list[str]:
+    """Interface text on the page that is still in English, with the element it is in. `data`:
+    text that stays as typed whatever the page's language (names, subjects)."""
+    kept = _kept_pattern(frozenset(data))
+    found: list[str] = []
+    for text, where in page.evaluate(_INTERFACE_TEXT_JS):
+        if _OTHER_LETTER.search(text):
+            continue  # translated: it may keep a loanword, a name or a code
+        rest = kept.sub(" ", text)
+        for pattern in _NOT_WORDS:
+            rest = pattern.sub(" ", rest)
+        if _LATIN_WORD.search(rest):
+            line = f"{' '.join(text.split())!r} in {where}"
+            if line not in found:
+                found.append(line)
+    return found
+
+
+@functools.lru_cache(maxsize=4)
+def _kept_pattern(data: frozenset[str]) -> re.Pattern[str]:
+    words = _KEPT_WORDS | {name for _code, name in settings.LANGUAGES} | data
+    return re.compile("|".join(re.escape(word) for word in sorted(words, key=len, reverse=True)))
 
 
 # --- Keyboard ------------------------------------------------------------------------------------

@@ -78,6 +78,7 @@ KEY_LABELS: dict[str, Any] = {
     "imap_password": gettext_lazy("IMAP password"),
     "inbound_token": gettext_lazy("inbound address secret"),
     "identity_secret": gettext_lazy("chat identity secret"),
+    "characters": gettext_lazy("length in characters, by language"),
 }
 MAX_VALUE = 300
 
@@ -161,6 +162,7 @@ class Change:
     label: str
     old: str | None  # None: the entry has no "before" for this key (something new)
     new: str | None  # None: nothing after (something removed)
+    structured: bool = False  # the values are JSON (conditions, actions): shown as code
 
 
 def changes(entry: AuditEntry) -> list[Change]:
@@ -173,6 +175,8 @@ def changes(entry: AuditEntry) -> list[Change]:
             label=key_label(model, key),
             old=value_text(model, key, before[key]) if key in before else None,
             new=value_text(model, key, after[key]) if key in after else None,
+            structured=isinstance(before.get(key), list | dict)
+            or isinstance(after.get(key), list | dict),
         )
         for key in keys
     ]

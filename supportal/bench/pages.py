@@ -97,8 +97,10 @@ def running(args: list[str], *, env: dict[str, str], cwd: Path, port: int) -> It
             process.wait()
 
 
-def get(port: int, path: str, cookie: str = "") -> tuple[int, str, http.client.HTTPResponse]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def get(
+    port: int, path: str, cookie: str = "", timeout: float = 30
+) -> tuple[int, str, http.client.HTTPResponse]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
     response = conn.getresponse()
     body = response.read().decode("utf-8", "replace")
@@ -271,6 +273,9 @@ def start_tree(
     manage(tree, "demo", "-v0", env=env)
     command = [sys.executable, "-m", "supportal.cli", "serve", "--port", str(port)]
     stack.enter_context(running(command, env=env, cwd=tree, port=port))
+    # gunicorn listens before its workers have imported the project: on a busy machine the
+    # first answer takes longer than a page's timeout.
+    get(port, "/healthz", timeout=300)
     server = Server(label, port)
     server.cookie = sign_in(port, "customer@example.com", "supportal-demo")
     server.found = discover(port, server.cookie)

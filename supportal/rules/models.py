@@ -52,12 +52,20 @@ class GroupRouting(models.Model):
     capped at `max_open` open requests (none: no cap)."""
 
     group = models.OneToOneField(
-        Group, on_delete=models.CASCADE, primary_key=True, related_name="routing"
+        Group,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="routing",
+        verbose_name=_("group"),
     )
     round_robin = models.BooleanField(_("assign new requests automatically"), default=False)
     max_open = models.PositiveIntegerField(
         _("open requests per agent at most"), null=True, blank=True
     )
+
+    class Meta:
+        verbose_name = _("group assignment")
+        verbose_name_plural = _("group assignments")
 
     def __str__(self) -> str:
         return f"{self.group}: {'round-robin' if self.round_robin else 'manual'}"

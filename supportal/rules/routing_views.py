@@ -17,6 +17,7 @@ from supportal.accounts.access import admin_required, agent_required
 from supportal.rules import assignment, routing_services
 from supportal.rules.models import GroupRouting, RoutingRule
 from supportal.rules.routing_forms import AssignmentForm, AvailabilityForm, RoutingRuleForm
+from supportal.rules.templatetags.availability import remember
 from supportal.tickets.models import Channel, Group
 
 
@@ -165,6 +166,7 @@ def availability(request: HttpRequest) -> HttpResponse:
     )
     if form.is_bound and form.is_valid():
         assignment.availability_set(user=user, availability=form.cleaned_data["availability"])
+        remember(request, form.cleaned_data["availability"])
         if not request.headers.get("HX-Request"):
             back = request.POST.get("next", "")
             if not url_has_allowed_host_and_scheme(back, {request.get_host()}):
@@ -173,6 +175,8 @@ def availability(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(back)
         form = AvailabilityForm(initial=form.cleaned_data)
         return render(request, "rules/_availability.html", {"form": form, "saved": True})
+    if not form.is_bound:
+        remember(request, form.initial["availability"])
     template = (
         "rules/_availability.html"
         if request.headers.get("HX-Request")

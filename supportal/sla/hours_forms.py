@@ -11,9 +11,10 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from django import forms
 from django.http import QueryDict
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -28,38 +29,20 @@ from supportal.tickets.models import Group
 MIN_ROWS = 2
 MAX_ROWS = 12
 
-# Countries whose names we translate; the others show the holidays package's English name.
-COUNTRY_NAMES = {
-    "AU": _("Australia"),
-    "CA": _("Canada"),
-    "CN": _("China"),
-    "DE": _("Germany"),
-    "FR": _("France"),
-    "GB": _("United Kingdom"),
-    "HK": _("Hong Kong"),
-    "ID": _("Indonesia"),
-    "IN": _("India"),
-    "JP": _("Japan"),
-    "KR": _("South Korea"),
-    "MY": _("Malaysia"),
-    "PH": _("Philippines"),
-    "SG": _("Singapore"),
-    "TH": _("Thailand"),
-    "TW": _("Taiwan"),
-    "US": _("United States"),
-    "VN": _("Vietnam"),
-}
-
 
 def country_choices() -> list[tuple[str, str]]:
-    """Every country the holidays package knows, by name in the current language."""
+    """Every country the holidays package knows, by name in the current language (CLDR's,
+    through Babel)."""
     from holidays.registry import COUNTRIES
 
+    territories = Locale.parse(
+        translation.to_locale(translation.get_language() or "en")
+    ).territories
     names = {}
     for class_name, code, *_rest in COUNTRIES.values():
         english = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", class_name)
         english = re.sub(r" (And|The|Of) ", lambda m: f" {m[1].lower()} ", english)
-        names[code] = str(COUNTRY_NAMES.get(code, english))
+        names[code] = territories.get(code) or english
     return sorted(((code, f"{name} ({code})") for code, name in names.items()), key=_by_label)
 
 

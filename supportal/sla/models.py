@@ -212,12 +212,16 @@ class SlaTarget(models.Model):
 class GroupLead(models.Model):
     """Someone told when a request of the group is about to miss or has missed a target."""
 
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="sla_leads")
+    group = models.ForeignKey(
+        Group, on_delete=models.CASCADE, related_name="sla_leads", verbose_name=_("group")
+    )
     user = models.ForeignKey(
         "accounts.User", on_delete=models.CASCADE, related_name="+", verbose_name=_("lead")
     )
 
     class Meta:
+        verbose_name = _("group lead")
+        verbose_name_plural = _("group leads")
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["group", "user"], name="group_lead_once")
         ]

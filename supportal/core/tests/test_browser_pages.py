@@ -1,13 +1,12 @@
-"""Every page of the foundation, in every language, in a real browser.
+"""The foundation's pages in the states a plain visit does not reach, in every language.
 
-Each page is checked with axe-core (WCAG 2.2 A and AA), and for speaking the page's language
-only: `<html lang>` matches the URL and no English interface text is left on a page in another
-language. The home and sign-in pages are also checked on a 320px-wide screen (WCAG reflow).
+Each is checked with axe-core (WCAG 2.2 A and AA), and for speaking the page's language only:
+`<html lang>` matches the URL and no English interface text is left on a page in another
+language. The language menu is also checked open on a 320px-wide screen.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -17,7 +16,12 @@ from playwright.sync_api import Page
 from pytest_django.live_server_helper import LiveServer
 
 from supportal.accounts.services import user_signup
-from supportal.browser_testing import assert_no_axe_violations, axe_report, login
+from supportal.browser_testing import (
+    assert_no_axe_violations,
+    axe_report,
+    english_interface_text,
+    login,
+)
 from supportal.core.models import OutboundEmail
 from supportal.test import PASSWORD, Personas
 
@@ -130,29 +134,12 @@ class Screen:
     shows: str = "main h1"
 
 
+# The states a plain visit does not reach (errors, a finished sign-up, refusals). Every page type
+# as a plain visit, in every language, is in test_browser_every_page.py.
 SCREENS = [
-    Screen("home", lambda visit: visit.goto("/")),
-    Screen("login", lambda visit: visit.goto("/accounts/login/")),
     Screen("login-failed", _login_failed, shows="#form-errors"),
-    Screen("signup", lambda visit: visit.goto("/accounts/signup/")),
     Screen("signup-with-errors", _signup_with_errors, shows=".field-invalid .errorlist"),
     Screen("signup-done", _signup_done),
-    Screen(
-        "verify-invalid-token",
-        lambda visit: visit.goto("/accounts/verify/bad-token/"),
-        status=400,
-        shows="main form input[name=email]",
-    ),
-    Screen("resend-verification", lambda visit: visit.goto("/accounts/verify/resend/")),
-    Screen("password-reset", lambda visit: visit.goto("/accounts/password/reset/")),
-    Screen("password-reset-sent", lambda visit: visit.goto("/accounts/password/reset/sent/")),
-    Screen(
-        "password-reset-invalid-link",
-        lambda visit: visit.goto("/accounts/password/reset/MQ/bad-token/"),
-        status=400,
-    ),
-    Screen("profile", _as("customer", "/accounts/profile/")),
-    Screen("password-change", _as("customer", "/accounts/password/change/")),
     Screen("outbox", _with_an_email(_as("admin", "/manage/outbox/")), shows="main table a"),
     Screen("outbox-message", _with_an_email(_outbox_message), shows="main .email-body"),
     Screen("404", lambda visit: visit.goto("/no-such-page/"), status=404),
@@ -183,76 +170,6 @@ def open_screen(
 
 # --- Checks ------------------------------------------------------------------------------------
 
-# Every piece of text a person may read or hear: text nodes, the title and the attributes that
-# assistive technology announces. Parts marked with another `lang` (the language menu's
-# "English") are meant to be in that language; options that only show their stored value (time
-# zone names) are identifiers.
-_INTERFACE_TEXT_JS = """
-() => {
-  const lang = document.documentElement.lang;
-  const inOtherLanguage = (el) => {
-    const owner = el.closest("[lang]");
-    return owner !== null && owner.lang !== lang;
-  };
-  const describe = (el) => {
-    let name = el.tagName.toLowerCase();
-    if (el.id) name += "#" + el.id;
-    if (typeof el.className === "string" && el.className.trim()) {
-      name += "." + el.className.trim().split(/\\s+/).join(".");
-    }
-    return name;
-  };
-  const texts = [[document.title, "title"]];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    const el = node.parentElement;
-    if (!el || el.closest("script, style, template") || inOtherLanguage(el)) continue;
-    const option = el.closest("option");
-    if (option && option.textContent.trim() === option.value.replace(/_/g, " ")) continue;
-    texts.push([node.textContent, describe(el)]);
-  }
-  const attributes = ["aria-label", "title", "placeholder", "alt", "aria-description"];
-  for (const el of document.body.querySelectorAll("*")) {
-    if (inOtherLanguage(el)) continue;
-    for (const attribute of attributes) {
-      if (el.hasAttribute(attribute)) {
-        texts.push([el.getAttribute(attribute), describe(el) + "[" + attribute + "]"]);
-      }
-    }
-    if (el.matches("input[type=submit], input[type=button], input[type=reset]")) {
-      texts.push([el.value, describe(el) + "[value]"]);
-    }
-  }
-  return texts;
-}
-"""
-_NOT_WORDS = [
-    re.compile(r"https?://\S+"),  # links in an email body
-    re.compile(r"\S+@\S+"),  # email addresses
-    re.compile(r"(?<![A-Za-z0-9_])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?![A-Za-z0-9_])"),  # EMAIL_URL
-]
-_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
-# A letter outside ASCII: Hangul, kana, Han. A translated sentence may keep a Latin loanword
-# ("URL", "Email"); a string nobody translated has no other letters at all.
-_OTHER_LETTER = re.compile(r"[^\W\d_A-Za-z]")
-
-
-def english_interface_text(page: Page, data: set[str]) -> list[str]:
-    """Interface text on the page that is still in English, with the element it is in."""
-    keep = {"Supportal"} | {name for _code, name in settings.LANGUAGES} | data
-    found: list[str] = []
-    for text, where in page.evaluate(_INTERFACE_TEXT_JS):
-        rest = text
-        for pattern in _NOT_WORDS:
-            rest = pattern.sub(" ", rest)
-        for word in sorted(keep, key=len, reverse=True):
-            rest = rest.replace(word, " ")
-        if _LATIN_WORD.search(rest) and not _OTHER_LETTER.search(rest):
-            line = f"{' '.join(text.split())!r} in {where}"
-            if line not in found:
-                found.append(line)
-    return found
-
 
 class PageTests:
     @pytest.mark.parametrize(("lang", "screen"), CASES)
@@ -271,24 +188,6 @@ class PageTests:
                 problems.append(f"{label}: English interface text:\n  " + "\n  ".join(english))
         problems.append(axe_report(page, label))
         assert not any(problems), "\n".join(problem for problem in problems if problem)
-
-    @pytest.mark.parametrize(
-        ("lang", "screen"),
-        [
-            pytest.param(lang, screen, id=f"{lang}-{screen.name}")
-            for lang in LANGUAGES
-            for screen in SCREENS
-            if screen.name in ("home", "login")
-        ],
-    )
-    def test_it_fits_a_320px_wide_screen(
-        self, open_screen: Callable[[str, Screen], Visit], page: Page, lang: str, screen: Screen
-    ) -> None:
-        page.set_viewport_size({"width": 320, "height": 800})
-        open_screen(lang, screen)
-        assert_no_axe_violations(page, f"{lang}/{screen.name} at 320px")
-        scroll_width = page.evaluate("document.documentElement.scrollWidth")
-        assert scroll_width <= 320, f"{lang}/{screen.name} scrolls sideways: {scroll_width}px wide"
 
     @pytest.mark.parametrize("lang", LANGUAGES)
     def test_it_keeps_the_open_language_menu_inside_a_320px_wide_screen(

@@ -109,6 +109,18 @@ class VoteTests:
             assert "This feedback link has expired." in response.content.decode()
         assert ArticleVote.objects.get().comment == ""
 
+    def test_it_answers_htmx_with_the_error_in_the_box_and_a_200(
+        self, client: Client, content: Content
+    ) -> None:
+        # htmx does not swap in a 4xx answer, so the person would see nothing happen.
+        response = client.post(
+            url("vote_comment", content.public.pk), {"token": "forged", "comment": "Hi"}, **HTMX
+        )
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert page.startswith('<section id="article-feedback"')
+        assert "This feedback link has expired." in page
+
     def test_it_answers_404_for_hidden_articles(self, client: Client, content: Content) -> None:
         for article in [content.agents, content.draft, content.expired]:
             response = client.post(url("vote", article.pk), {"helpful": "yes"})

@@ -180,8 +180,9 @@ def _feedback_response(
     request: HttpRequest, found: Article, feedback: dict[str, Any], status: int = 200
 ) -> HttpResponse:
     if request.headers.get("HX-Request"):
+        # htmx swaps only successful answers: the box carries its error with a 200.
         context = {"article": found, "feedback": feedback}
-        return render(request, "helpcenter/_feedback.html", context, status=status)
+        return render(request, "helpcenter/_feedback.html", context)
     context = _article_context(request, found, feedback)
     return _page(request, "helpcenter/article.html", context, status=status)
 

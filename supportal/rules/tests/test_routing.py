@@ -323,6 +323,21 @@ class AvailabilityTests:
         assert '<option value="away" selected>Away</option>' in swapped
         assert "Your availability has been saved." in swapped
 
+    def test_the_header_shows_the_switch_with_the_page_as_the_session_last_saw_it(
+        self, client: Client, personas: Personas
+    ) -> None:
+        # Rendered with the page (nothing to shift the header when htmx refreshes it), and
+        # usable without JavaScript.
+        client.force_login(personas.agent)
+        page = client.get("/en/agent/").content.decode()
+        header = page[page.index('<div class="availability"') :]
+        header = header[: header.index("</form>")]
+        assert '<form method="post" action="/en/agent/availability"' in header
+        assert '<option value="offline" selected>Offline</option>' in header
+        client.post("/en/agent/availability", {"availability": "away", "next": "/en/agent/"})
+        page = client.get("/en/agent/").content.decode()
+        assert '<option value="away" selected>Away</option>' in page
+
     def test_an_outside_next_address_is_not_followed(
         self, client: Client, personas: Personas
     ) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from urllib.parse import unquote
 
 import pytest
 from django.template.loader import render_to_string
@@ -301,6 +303,26 @@ class InboxCountTests:
         html = client.get("/en/agent/views/pending").content.decode()
         assert '<span class="inbox-view-name">All open</span> <span class="inbox-count">3+' in html
         assert '<span class="inbox-view-name">Pending</span> <span class="inbox-count">1<' in html
+
+    def test_the_refresh_is_empty_when_nothing_changed_and_says_what_did(
+        self, client: Client, personas: Personas, world: World
+    ) -> None:
+        client.force_login(personas.agent)
+        page = client.get("/en/agent/").content.decode()
+        assert '<div id="inbox-announce" class="visually-hidden" aria-live="polite"></div>' in page
+        was = re.search(r"/en/agent/counts\?view=mine&amp;was=([^\"]+)\"", page).group(1)
+        was = unquote(was.replace("&amp;", "&"))
+        unchanged = client.get("/en/agent/counts", {"view": "mine", "was": was})
+        assert unchanged.status_code == 204 and unchanged.content == b""
+        # One count differs from what the page shows: the sidebar comes back, and the live
+        # region hears that view's count alone.
+        was_pending = re.search(r"pending=(\d+\+?)", was).group(1)
+        older = was.replace(f"pending={was_pending}", "pending=99")
+        changed = client.get("/en/agent/counts", {"view": "mine", "was": older}).content.decode()
+        announced = re.search(
+            r'<div id="inbox-announce" hx-swap-oob="innerHTML">(.*?)</div>', changed
+        )
+        assert announced is not None and announced.group(1) == f"Pending {was_pending}"
 
     def test_it_serves_counts_from_the_cache_for_a_minute(
         self, client: Client, personas: Personas, world: World

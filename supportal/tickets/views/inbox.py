@@ -36,7 +36,9 @@ def _page_links(base: str, page: Page, keep: dict[str, str]) -> dict[str, str]:
 
 def _sidebar(user: User, current: str, saved: list[SavedView]) -> dict[str, Any]:
     views = selectors.all_views(user, saved)
-    return {"view_counts": selectors.view_counts(user, views), "current_key": current}
+    counts = selectors.view_counts(user, views)
+    signature = ",".join(f"{item.view.key}={item.label}" for item in counts)
+    return {"view_counts": counts, "current_key": current, "counts_signature": signature}
 
 
 def _view_context(
@@ -95,9 +97,16 @@ def saved_view(request: HttpRequest, pk: int) -> HttpResponse:
 @agent_required
 @require_GET
 def view_counts(request: HttpRequest) -> HttpResponse:
-    """The sidebar alone, which the page refreshes every minute."""
+    """The sidebar alone, which the page refreshes every minute: nothing (204) when no count
+    changed since `was`, else the sidebar and, for screen readers, the counts that changed."""
     saved = selectors.saved_views_for(request.user)
     context = _sidebar(request.user, request.GET.get("view", "")[:40], saved)
+    was = dict(part.partition("=")[::2] for part in request.GET.get("was", "")[:2000].split(","))
+    if context["counts_signature"] == request.GET.get("was"):
+        return HttpResponse(status=204)
+    context["changed"] = [
+        item for item in context["view_counts"] if was.get(item.view.key) != str(item.label)
+    ]
     return render(request, "tickets/agent/_inbox_counts.html", context)
 
 
