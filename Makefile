@@ -60,8 +60,10 @@ var/lighthouse/node_modules/.bin/lighthouse:
 lighthouse: install browser var/lighthouse/node_modules/.bin/lighthouse
 	$(BIN)/python -m supportal.bench.lighthouse $(LIGHTHOUSE_ARGS)
 
+# Three processes on two cores: the suite mostly waits on browsers, servers and subprocesses (with
+# three it still kept about one core of two busy on average). Time-bound tests count CPU time.
 test: install browser mailserver
-	$(BIN)/pytest -n auto $(PYTEST_ARGS)
+	$(BIN)/pytest -n 3 $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -310,9 +310,9 @@ def english_interface_text(page: Page, data: Collection[str]) -> list[str]:
     for text, where in page.evaluate(_INTERFACE_TEXT_JS):
         if _OTHER_LETTER.search(text):
             continue  # translated: it may keep a loanword, a name or a code
-        rest = kept.sub(" ", text)
-        for pattern in _NOT_WORDS:
-            rest = pattern.sub(" ", rest)
+        # Links, addresses and sizes out first, from the data too (_kept_pattern), so that a
+        # short piece of data ("7") cannot break a size ("1.7 KB") apart.
+        rest = kept.sub(" ", _without_non_words(text))
         if _LATIN_WORD.search(rest):
             line = f"{' '.join(text.split())!r} in {where}"
             if line not in found:
@@ -320,9 +320,16 @@ def english_interface_text(page: Page, data: Collection[str]) -> list[str]:
     return found
 
 
+def _without_non_words(text: str) -> str:
+    for pattern in _NOT_WORDS:
+        text = pattern.sub(" ", text)
+    return text
+
+
 @functools.lru_cache(maxsize=4)
 def _kept_pattern(data: frozenset[str]) -> re.Pattern[str]:
-    words = _KEPT_WORDS | {name for _code, name in settings.LANGUAGES} | data
+    words = {_without_non_words(word).strip() for word in data} - {""}
+    words |= _KEPT_WORDS | {name for _code, name in settings.LANGUAGES}
     return re.compile("|".join(re.escape(word) for word in sorted(words, key=len, reverse=True)))
 
 

@@ -403,10 +403,10 @@ class ArticleListTests:
         html = client.get("/en/agent/help/").content.decode()
         assert "English title" in html
         text = " ".join(html.split())
-        assert '<span class="state-code">ko</span>: up to date · Draft' in text
-        assert '<span class="state-code">en</span>: up to date · Published' in text
-        assert '<span class="state-code">ja</span>: outdated · Draft' in text
-        assert '<span class="state-code">zh-hans</span>: missing' in text
+        assert '<span class="state-code" translate="no">ko</span>: up to date · Draft' in text
+        assert '<span class="state-code" translate="no">en</span>: up to date · Published' in text
+        assert '<span class="state-code" translate="no">ja</span>: outdated · Draft' in text
+        assert '<span class="state-code" translate="no">zh-hans</span>: missing' in text
         # The title is shown in the page's language when there is one.
         assert "한국어 제목" in client.get("/ko/agent/help/").content.decode()
 
