@@ -62,8 +62,9 @@ lighthouse: install browser var/lighthouse/node_modules/.bin/lighthouse
 
 # Three processes on two cores: the suite mostly waits on browsers, servers and subprocesses (with
 # three it still kept about one core of two busy on average). Time-bound tests count CPU time.
+PYTEST_WORKERS ?= 3
 test: install browser mailserver
-	$(BIN)/pytest -n 3 $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -333,6 +333,73 @@ def _kept_pattern(data: frozenset[str]) -> re.Pattern[str]:
     return re.compile("|".join(re.escape(word) for word in sorted(words, key=len, reverse=True)))
 
 
+# --- Semantics -----------------------------------------------------------------------------------
+
+# Screen-reader semantics of the page as it is now; each problem as a sentence.
+_SEMANTICS_JS = """
+(frame) => {
+  const problems = [];
+  const shown = (el) => el.getClientRects().length > 0;
+  const name = (el) => {
+    let text = el.tagName.toLowerCase();
+    if (el.id) text += "#" + el.id;
+    else if (typeof el.className === "string" && el.className.trim()) {
+      text += "." + el.className.trim().split(/\\s+/).join(".");
+    }
+    return text;
+  };
+  const h1 = [...document.querySelectorAll("h1")].filter(shown);
+  if (h1.length !== 1) problems.push(`${h1.length} h1 headings, expected one`);
+  if (document.querySelectorAll("main").length !== 1) problems.push("not exactly one <main>");
+  if (!frame) {
+    if (!document.querySelector("body > header, [role=banner]")) problems.push("no banner");
+    if (!document.querySelector("body > footer, [role=contentinfo]")) {
+      problems.push("no contentinfo footer");
+    }
+  }
+  for (const table of document.querySelectorAll("table")) {
+    if (shown(table) && !table.querySelector("th")) {
+      problems.push(`${name(table)} has no header cells`);
+    }
+  }
+  const described = (el) => (el.getAttribute("aria-describedby") || "").split(/\\s+/)
+    .map((id) => id && document.getElementById(id)).filter(Boolean);
+  for (const field of document.querySelectorAll("[aria-invalid=true]")) {
+    if (!described(field).some((el) => el.textContent.trim())) {
+      problems.push(`${name(field)} is invalid but no error describes it`);
+    }
+  }
+  for (const errors of document.querySelectorAll(".field .errorlist, .field-invalid .errorlist")) {
+    const field = errors.closest(".field, .field-invalid");
+    const controls = field ? field.querySelectorAll("input, select, textarea") : [];
+    const tied = [...controls].some((c) => described(c).some((el) => el.contains(errors)));
+    if (shown(errors) && controls.length && !tied) {
+      problems.push(`the error "${errors.textContent.trim()}" is not tied to its field`);
+    }
+  }
+  const live = "[aria-live], [role=status], [role=log], [role=alert], output";
+  for (const el of document.querySelectorAll("[hx-trigger*=every]")) {
+    const swap = (el.getAttribute("hx-swap") || "innerHTML").split(" ")[0];
+    if (swap === "none") continue;
+    const kept = swap === "outerHTML" ? el.parentElement : el;
+    // Or it says what changed in a live region of its own (the SLA clocks, the inbox counts).
+    const said = document.getElementById(el.dataset.liveRegion || "");
+    if ((!kept || !kept.closest(live)) && !(said && said.matches(live))) {
+      problems.push(`${name(el)} is refreshed on a timer outside a live region`);
+    }
+  }
+  return problems;
+}
+"""
+
+
+def semantics_problems(page: Page, *, frame: bool = False) -> list[str]:
+    """What a screen reader would miss on the page as it is now, each as a sentence: one h1,
+    one main, the banner and contentinfo (not for a page made for an iframe), header cells in
+    tables, errors tied to their fields, timed htmx refreshes in live regions."""
+    return page.evaluate(_SEMANTICS_JS, frame)
+
+
 # --- Keyboard ------------------------------------------------------------------------------------
 
 _FOCUS_JS = """

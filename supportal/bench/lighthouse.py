@@ -17,6 +17,7 @@ reports are kept in var/lighthouse/reports/.
     make lighthouse                                  # installs Lighthouse into var/lighthouse/
     python -m supportal.bench.lighthouse --runs 3
     python -m supportal.bench.lighthouse --only settings   # pages whose name says so
+    python -m supportal.bench.lighthouse --all       # every page type of page_types.py
 
 Lighthouse times the page on this machine's own CPU: run it with nothing else heavy beside it.
 The figures we keep are in docs/benchmarks.md.
@@ -245,6 +246,30 @@ def page_types() -> list[tuple[str, str, str | None]]:
     return PAGES
 
 
+# Run in the served installation: the demo content's missing pieces, then every page type of
+# supportal/page_types.py that answers 200 (Lighthouse reports an error for a 4xx document).
+_ALL_PAGE_TYPES = """
+import json, django
+django.setup()
+from supportal.page_types import PAGE_TYPES, add_page_content
+add_page_content()
+print(json.dumps([[p.name, p.path("en"), p.who] for p in PAGE_TYPES if p.status == 200]))
+"""
+
+
+def all_page_types(env: dict[str, str]) -> list[tuple[str, str, str | None]]:
+    """Every page type of supportal/page_types.py, with its path in the served installation."""
+    result = subprocess.run(
+        [sys.executable, "-c", _ALL_PAGE_TYPES],
+        env={**env, "DJANGO_SETTINGS_MODULE": "supportal.settings"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [(name, path, who) for name, path, who in json.loads(result.stdout.splitlines()[-1])]
+
+
 def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
@@ -273,6 +298,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=1, help="runs per page; figures are medians")
     parser.add_argument("--only", help="run only pages whose name contains this")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="every page type of supportal/page_types.py (about 124), not only the main ones",
+    )
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be 1 or more")
@@ -281,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     from tqdm import tqdm
 
-    chosen = [page for page in page_types() if not args.only or args.only in page[0]]
+    main_pages = page_types()
     from supportal.core.management.commands.demo import DEMO_PASSWORD  # Django is set up now
 
     REPORTS.mkdir(parents=True, exist_ok=True)
@@ -293,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         cookies = {None: ""} | {
             who: sign_in(server.port, email, DEMO_PASSWORD) for who, email in DEMO_LOGINS.items()
         }
+        listed = all_page_types(server.env or {}) if args.all else main_pages
+        chosen = [page for page in listed if not args.only or args.only in page[0]]
         found = server.found or discover(server.port, cookies["customer"])
         ids = {
             "lang": "en",

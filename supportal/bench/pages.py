@@ -193,6 +193,7 @@ class Server:
     port: int
     cookie: str = ""
     found: dict[str, str] | None = None
+    env: dict[str, str] | None = None  # the installation's environment, for commands on it
 
 
 def _fresh_postgres(name: str) -> None:
@@ -276,7 +277,7 @@ def start_tree(
     # gunicorn listens before its workers have imported the project: on a busy machine the
     # first answer takes longer than a page's timeout.
     get(port, "/healthz", timeout=300)
-    server = Server(label, port)
+    server = Server(label, port, env=env)
     server.cookie = sign_in(port, "customer@example.com", "supportal-demo")
     server.found = discover(port, server.cookie)
     return server

@@ -176,7 +176,10 @@ def availability(request: HttpRequest) -> HttpResponse:
         form = AvailabilityForm(initial=form.cleaned_data)
         return render(request, "rules/_availability.html", {"form": form, "saved": True})
     if not form.is_bound:
-        remember(request, form.initial["availability"])
+        current = form.initial["availability"]
+        remember(request, current)
+        if request.headers.get("HX-Request") and request.GET.get("shown") == current:
+            return HttpResponse(status=204)  # the header shows it already: nothing to swap
     template = (
         "rules/_availability.html"
         if request.headers.get("HX-Request")

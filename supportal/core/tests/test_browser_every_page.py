@@ -41,6 +41,7 @@ from supportal.browser_testing import (
     english_interface_text,
     focused,
     login,
+    semantics_problems,
     watched_page,
 )
 from supportal.core.management.commands.demo import DEMO_PASSWORD
@@ -56,62 +57,6 @@ LATE = {"offline": False, "latency": 100, "downloadThroughput": -1, "uploadThrou
 ON_TIME = {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
 QUIET_MS = 150  # no request in flight for this long: the page has loaded what it loads
 
-# Screen-reader semantics of the page as it is now; each problem as a sentence.
-_SEMANTICS_JS = """
-(frame) => {
-  const problems = [];
-  const shown = (el) => el.getClientRects().length > 0;
-  const name = (el) => {
-    let text = el.tagName.toLowerCase();
-    if (el.id) text += "#" + el.id;
-    else if (typeof el.className === "string" && el.className.trim()) {
-      text += "." + el.className.trim().split(/\\s+/).join(".");
-    }
-    return text;
-  };
-  const h1 = [...document.querySelectorAll("h1")].filter(shown);
-  if (h1.length !== 1) problems.push(`${h1.length} h1 headings, expected one`);
-  if (document.querySelectorAll("main").length !== 1) problems.push("not exactly one <main>");
-  if (!frame) {
-    if (!document.querySelector("body > header, [role=banner]")) problems.push("no banner");
-    if (!document.querySelector("body > footer, [role=contentinfo]")) {
-      problems.push("no contentinfo footer");
-    }
-  }
-  for (const table of document.querySelectorAll("table")) {
-    if (shown(table) && !table.querySelector("th")) {
-      problems.push(`${name(table)} has no header cells`);
-    }
-  }
-  const described = (el) => (el.getAttribute("aria-describedby") || "").split(/\\s+/)
-    .map((id) => id && document.getElementById(id)).filter(Boolean);
-  for (const field of document.querySelectorAll("[aria-invalid=true]")) {
-    if (!described(field).some((el) => el.textContent.trim())) {
-      problems.push(`${name(field)} is invalid but no error describes it`);
-    }
-  }
-  for (const errors of document.querySelectorAll(".field .errorlist, .field-invalid .errorlist")) {
-    const field = errors.closest(".field, .field-invalid");
-    const controls = field ? field.querySelectorAll("input, select, textarea") : [];
-    const tied = [...controls].some((c) => described(c).some((el) => el.contains(errors)));
-    if (shown(errors) && controls.length && !tied) {
-      problems.push(`the error "${errors.textContent.trim()}" is not tied to its field`);
-    }
-  }
-  const live = "[aria-live], [role=status], [role=log], [role=alert], output";
-  for (const el of document.querySelectorAll("[hx-trigger*=every]")) {
-    const swap = (el.getAttribute("hx-swap") || "innerHTML").split(" ")[0];
-    if (swap === "none") continue;
-    const kept = swap === "outerHTML" ? el.parentElement : el;
-    // Or it says what changed in a live region of its own (the SLA clocks, the inbox counts).
-    const said = document.getElementById(el.dataset.liveRegion || "");
-    if ((!kept || !kept.closest(live)) && !(said && said.matches(live))) {
-      problems.push(`${name(el)} is refreshed on a timer outside a live region`);
-    }
-  }
-  return problems;
-}
-"""
 # Nothing moves: every running animation and transition takes no time.
 _MOTION_JS = """
 () => [...document.querySelectorAll("*")].filter((el) => {
@@ -214,9 +159,8 @@ class Sweep:
         html_lang = page.locator("html").get_attribute("lang")
         if html_lang != self.lang:
             self.problems.append(f"{label}: <html lang={html_lang!r}>")
-        self.problems.extend(
-            f"{label}: {problem}" for problem in page.evaluate(_SEMANTICS_JS, page_type.frame)
-        )
+        semantics = semantics_problems(page, frame=page_type.frame)
+        self.problems.extend(f"{label}: {problem}" for problem in semantics)
         if self.lang != "en":
             english = english_interface_text(page, self.data)
             if english:

@@ -21,6 +21,7 @@ from supportal.browser_testing import (
     axe_report,
     english_interface_text,
     login,
+    semantics_problems,
 )
 from supportal.core.models import OutboundEmail
 from supportal.test import PASSWORD, Personas
@@ -186,6 +187,7 @@ class PageTests:
             english = english_interface_text(page, visit.data)
             if english:
                 problems.append(f"{label}: English interface text:\n  " + "\n  ".join(english))
+        problems.extend(f"{label}: {problem}" for problem in semantics_problems(page))
         problems.append(axe_report(page, label))
         assert not any(problems), "\n".join(problem for problem in problems if problem)
 

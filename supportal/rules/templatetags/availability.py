@@ -12,11 +12,11 @@ from supportal.rules.routing_forms import AvailabilityForm
 register = template.Library()
 
 # The agent's availability as this session last saw it: the header's switch is rendered with the
-# page from it (no query), then brought up to date by htmx with a form of the same size.
+# page from it (no query); htmx then asks once whether it changed elsewhere (another browser).
 SESSION_KEY = "availability"
 
 
-@register.inclusion_tag("rules/_availability.html", takes_context=True)
+@register.inclusion_tag("rules/_availability_header.html", takes_context=True)
 def availability_switch(context: template.Context) -> dict[str, Any]:
     request = context["request"]
     known = request.session.get(SESSION_KEY, Availability.OFFLINE)

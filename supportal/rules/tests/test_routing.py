@@ -334,9 +334,21 @@ class AvailabilityTests:
         header = header[: header.index("</form>")]
         assert '<form method="post" action="/en/agent/availability"' in header
         assert '<option value="offline" selected>Offline</option>' in header
+        assert 'hx-get="/en/agent/availability?shown=offline"' in page
         client.post("/en/agent/availability", {"availability": "away", "next": "/en/agent/"})
         page = client.get("/en/agent/").content.decode()
         assert '<option value="away" selected>Away</option>' in page
+
+    def test_the_headers_check_is_empty_unless_it_changed_elsewhere(
+        self, client: Client, personas: Personas
+    ) -> None:
+        # Empty when the header shows the right value, so a choice made while the check was on
+        # its way is not overwritten; the current form when another browser changed it.
+        client.force_login(personas.agent)
+        same = client.get("/en/agent/availability?shown=offline", HTTP_HX_REQUEST="true")
+        assert same.status_code == 204 and same.content == b""
+        other = client.get("/en/agent/availability?shown=away", HTTP_HX_REQUEST="true")
+        assert '<option value="offline" selected>Offline</option>' in other.content.decode()
 
     def test_an_outside_next_address_is_not_followed(
         self, client: Client, personas: Personas
