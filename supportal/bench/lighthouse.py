@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--all",
         action="store_true",
-        help="every page type of supportal/page_types.py (about 124), not only the main ones",
+        help="every page type of supportal/page_types.py that answers 200, not only the main ones",
     )
     args = parser.parse_args(argv)
     if args.runs < 1:
