@@ -32,6 +32,9 @@ from playwright.sync_api import (
     Response,
     sync_playwright,
 )
+from playwright.sync_api import (
+    TimeoutError as PlaywrightTimeoutError,
+)
 from pytest_django.live_server_helper import LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
@@ -185,6 +188,16 @@ def page(browser: Browser, live_server: LiveServer, transactional_db: None) -> I
         yield new_page
 
 
+@pytest.fixture
+def page_content(transactional_db: None, settings: Any) -> None:
+    """The demo content and what supportal/page_types.py adds to it, for the tests that open
+    every page type. The pages, not the search model: it loads without embedding anything."""
+    from supportal.page_types import load_page_content
+
+    settings.SEMANTIC_MODEL = "none"
+    load_page_content()
+
+
 # --- Helpers -------------------------------------------------------------------------------------
 
 
@@ -333,6 +346,52 @@ def _kept_pattern(data: frozenset[str]) -> re.Pattern[str]:
     return re.compile("|".join(re.escape(word) for word in sorted(words, key=len, reverse=True)))
 
 
+# --- Layout shift --------------------------------------------------------------------------------
+
+# Registered before any of the page's own scripts: `buffered` also hands over the shifts that
+# happened before it. Each shift keeps the elements that moved and where they went. The phone is
+# a viewport only, without `is_mobile` and touch: under that emulation Chromium marks shifts as
+# following an input (crbug.com/1094974), so `hadRecentInput` hid the real ones.
+OBSERVE_SHIFTS_JS = """
+(() => {
+  window.__layoutShifts = [];
+  const describe = (node) => {
+    if (!node) return "(removed node)";
+    if (node.nodeType !== 1) node = node.parentElement || node;
+    let name = (node.tagName || "#text").toLowerCase();
+    if (node.id) name += "#" + node.id;
+    if (typeof node.className === "string" && node.className.trim()) {
+      name += "." + node.className.trim().split(/\\s+/).join(".");
+    }
+    const parent = node.parentElement;
+    if (parent && parent !== document.body) {
+      let up = parent.tagName.toLowerCase();
+      if (parent.id) up += "#" + parent.id;
+      else if (typeof parent.className === "string" && parent.className.trim()) {
+        up += "." + parent.className.trim().split(/\\s+/).join(".");
+      }
+      name = up + " > " + name;
+    }
+    return name;
+  };
+  const rect = (r) =>
+    `${Math.round(r.x)},${Math.round(r.y)} ${Math.round(r.width)}x${Math.round(r.height)}`;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if (entry.hadRecentInput) continue;
+      window.__layoutShifts.push({
+        value: entry.value,
+        at: Math.round(entry.startTime),
+        sources: (entry.sources || []).map(
+          (s) => `${describe(s.node)}: ${rect(s.previousRect)} -> ${rect(s.currentRect)}`
+        ),
+      });
+    }
+  }).observe({ type: "layout-shift", buffered: true });
+})();
+"""
+
+
 # --- Semantics -----------------------------------------------------------------------------------
 
 # Screen-reader semantics of the page as it is now; each problem as a sentence.
@@ -450,3 +509,19 @@ def tab_to(page: Page, selector: str, *, limit: int = 150, backwards: bool = Fal
             assert_focus_visible(page, f"Tab to {selector}")
             return
     pytest.fail(f"{limit} presses of {key} never reached {selector}", pytrace=False)
+
+
+_FOCUS_IN_JS = (
+    "(s) => { const el = document.querySelector(s);"
+    " return el !== null && el.contains(document.activeElement); }"
+)
+
+
+def assert_focus_in(page: Page, selector: str, where: str) -> None:
+    """The focus is on or inside `selector`, with a focus ring. htmx moves the focus when the
+    new content settles, a moment after it is on the page: wait for that moment."""
+    try:
+        page.wait_for_function(_FOCUS_IN_JS, arg=selector, timeout=2000)
+    except PlaywrightTimeoutError:
+        pytest.fail(f"{where}: the focus is on {focused(page)}, not in {selector}", pytrace=False)
+    assert_focus_visible(page, where)

@@ -76,6 +76,7 @@ class PageType:
     query: str = ""
     status: int = 200
     frame: bool = False  # made to sit in an iframe on another site: no banner or footer
+    main: bool = False  # one of the main page types: Lighthouse and the throttled CLS test
 
     def path(self, lang: str) -> str:
         with translation.override(lang):
@@ -123,10 +124,6 @@ def _person() -> dict[str, int]:
     return {"pk": _first(User, email=PEOPLE["customer"]).pk}
 
 
-def _holidays() -> dict[str, int]:
-    return _pk("sla.Schedule")()
-
-
 def _published_policy(kind: str) -> Callable[[], dict[str, int]]:
     def lookup() -> dict[str, int]:
         from supportal.legal.models import PolicyVersion
@@ -148,14 +145,14 @@ def _passkey() -> dict[str, int]:
 PAGE_TYPES: list[PageType] = [
     # --- Visitors ---------------------------------------------------------------------------
     PageType("home", "core:home", None),
-    PageType("help center", "helpcenter:home", None),
+    PageType("help center", "helpcenter:home", None, main=True),
     PageType("category", "helpcenter:category", None, _category_id),
     PageType("section", "helpcenter:section", None, _section_id),
-    PageType("article", "helpcenter:article", None, _article_id),
-    PageType("FAQ", "helpcenter:faq", None),
-    PageType("announcements", "helpcenter:announcements", None),
-    PageType("search results", "helpcenter:search", None, query="?q=password"),
-    PageType("sign-in", "accounts:login", None),
+    PageType("article", "helpcenter:article", None, _article_id, main=True),
+    PageType("FAQ", "helpcenter:faq", None, main=True),
+    PageType("announcements", "helpcenter:announcements", None, main=True),
+    PageType("search results", "helpcenter:search", None, query="?q=password", main=True),
+    PageType("sign-in", "accounts:login", None, main=True),
     PageType("sign-up", "accounts:signup", None),
     PageType("sign-up done", "accounts:signup_done", None),
     PageType(
@@ -183,11 +180,11 @@ PAGE_TYPES: list[PageType] = [
     PageType("accessibility statement", "legal:accessibility", None),
     PageType("chat window", "chat:widget", None, frame=True),
     # --- Customers --------------------------------------------------------------------------
-    PageType("home, signed in", "core:home", "customer"),
-    PageType("my requests", "tickets:mine", "customer"),
-    PageType("a request", "tickets:detail", "customer", _ticket),
-    PageType("new request", "tickets:new", "customer"),
-    PageType("profile", "accounts:profile", "customer"),
+    PageType("home, signed in", "core:home", "customer", main=True),
+    PageType("my requests", "tickets:mine", "customer", main=True),
+    PageType("a request", "tickets:detail", "customer", _ticket, main=True),
+    PageType("new request", "tickets:new", "customer", main=True),
+    PageType("profile", "accounts:profile", "customer", main=True),
     PageType("password change", "accounts:password_change", "customer"),
     PageType("email change", "accounts:email_change", "customer"),
     PageType("email change sent", "accounts:email_change_sent", "customer"),
@@ -208,21 +205,21 @@ PAGE_TYPES: list[PageType] = [
         "export link expired", "privacy:download", "customer", lambda: {"token": "x"}, status=410
     ),
     # --- Agents -----------------------------------------------------------------------------
-    PageType("inbox", "agent:inbox", "agent"),
+    PageType("inbox", "agent:inbox", "agent", main=True),
     PageType("inbox view", "agent:view", "agent", lambda: {"key": "unassigned"}),
     PageType("saved view", "agent:saved_view", "agent", _pk("tickets.SavedView")),
     PageType("new saved view", "agent:saved_view_new", "agent"),
     PageType("edit saved view", "agent:saved_view_edit", "agent", _pk("tickets.SavedView")),
     PageType("agent search", "agent:search", "agent", query="?q=password"),
-    PageType("agent request page", "agent:ticket", "agent", _ticket),
+    PageType("agent request page", "agent:ticket", "agent", _ticket, main=True),
     PageType("suggested articles", "agent:ticket_suggestions", "agent", _ticket),
     PageType("log a call request", "phone:call_request_new", "agent"),
     PageType("chat panel", "agent_chat:panel", "agent"),
-    PageType("articles", "helpcenter_agent:articles", "agent"),
+    PageType("articles", "helpcenter_agent:articles", "agent", main=True),
     PageType("new article", "helpcenter_agent:article_create", "agent"),
     PageType("article settings", "helpcenter_agent:settings", "agent", _pk("helpcenter.Article")),
     PageType("article media", "helpcenter_agent:media", "agent", _pk("helpcenter.Article")),
-    PageType("article editor", "helpcenter_agent:translation", "agent", _article_locale),
+    PageType("article editor", "helpcenter_agent:translation", "agent", _article_locale, main=True),
     PageType("article revisions", "helpcenter_agent:revisions", "agent", _article_locale),
     PageType("article revision", "helpcenter_agent:revision", "agent", _revision),
     PageType("content gaps", "helpcenter_agent:gaps", "agent"),
@@ -239,7 +236,7 @@ PAGE_TYPES: list[PageType] = [
     PageType("outbox", "core:outbox", "admin"),
     PageType("outbox message", "core:outbox_detail", "admin", _pk("core.OutboundEmail")),
     PageType("security policy", "accounts:security_policy", "admin"),
-    PageType("groups", "agent:groups", "admin"),
+    PageType("groups", "agent:groups", "admin", main=True),
     PageType("new group", "agent:group_new", "admin"),
     PageType("edit group", "agent:group_edit", "admin", _pk("tickets.Group")),
     PageType("fields", "agent:fields", "admin"),
@@ -260,7 +257,7 @@ PAGE_TYPES: list[PageType] = [
     PageType("status", "monitoring:status", "admin"),
     PageType("people", "people:list", "admin"),
     PageType("person", "people:person", "admin", _person),
-    PageType("macros", "automation:macros", "admin"),
+    PageType("macros", "automation:macros", "admin", main=True),
     PageType("new macro", "automation:macro_new", "admin"),
     PageType("edit macro", "automation:macro_edit", "admin", _pk("automation.Macro")),
     PageType("delete macro", "automation:macro_delete", "admin", _pk("automation.Macro")),
@@ -268,7 +265,7 @@ PAGE_TYPES: list[PageType] = [
     PageType("new business hours", "sla:schedule_new", "admin"),
     PageType("edit business hours", "sla:schedule_edit", "admin", _pk("sla.Schedule")),
     PageType("delete business hours", "sla:schedule_delete", "admin", _pk("sla.Schedule")),
-    PageType("holidays", "sla:holidays", "admin", _holidays),
+    PageType("holidays", "sla:holidays", "admin", _pk("sla.Schedule")),
     PageType("SLA policies", "sla:policies", "admin"),
     PageType("new SLA policy", "sla:policy_new", "admin"),
     PageType("SLA test", "sla:policy_test", "admin"),
@@ -403,9 +400,9 @@ NOT_PAGES: dict[str, str] = {
 
 def add_page_content() -> None:
     """What the demo content lacks for some page types: a saved view, a notice (shown on every
-    page, so its banner is checked everywhere), published
-    privacy and terms (that need no acceptance, so signed-in pages are not interrupted), a draft
-    of the next privacy policy, and a passkey."""
+    page, so its banner is checked everywhere), published privacy and terms (that need no
+    acceptance, so signed-in pages are not interrupted), a draft of the next privacy policy,
+    and a passkey."""
     from supportal.accounts.models import Passkey, User
     from supportal.helpcenter.services import notice_save
     from supportal.legal import services as legal
@@ -436,3 +433,16 @@ def add_page_content() -> None:
         credential_id="page-types-passkey",
         defaults={"name": "Work laptop", "public_key": b"\x00"},
     )
+
+
+def load_page_content() -> None:
+    """The demo content (`supportal demo`) and what it lacks for some page types."""
+    import io
+
+    from django.core.management import call_command
+
+    call_command("demo", stdout=io.StringIO())
+    add_page_content()
+
+
+MAIN_PAGE_TYPES = [page for page in PAGE_TYPES if page.main]

@@ -2,12 +2,12 @@
 
 Starts `supportal serve` on a fresh SQLite database with the demo content, as
 supportal/bench/pages.py does, signs in the demo customer, agent and admin, and runs Lighthouse
-12 with its mobile defaults (a Moto G Power screen, the CPU four times slower, slow 4G) on every
-page type of the `PAGES` list of supportal/core/tests/test_browser_layout_shift.py, one page at
-a time, in one headless Chromium started by Lighthouse's `chrome-debug` (Lighthouse's own
-Chrome flags). Before each run the browser's cookie jar is emptied and, for a signed-in page,
-given the persona's session; Lighthouse keeps cookies. (`--extra-headers` with a Cookie header
-is not enough: once a page sets a cookie, Chromium sends the jar's cookies instead of the extra
+12 with its mobile defaults (a Moto G Power screen, the CPU four times slower, slow 4G) on the
+main page types of supportal/page_types.py (`--all`: every page type), one page at a time, in
+one headless Chromium started by Lighthouse's `chrome-debug` (Lighthouse's own Chrome flags).
+Before each run the browser's cookie jar is emptied and, for a signed-in page, given the
+persona's session; Lighthouse keeps cookies. (`--extra-headers` with a Cookie header is not
+enough: once a page sets a cookie, Chromium sends the jar's cookies instead of the extra
 header, so the page's htmx requests went out signed out and swapped the sign-in page into it.)
 Each page is fetched once before its runs, to check that it answers 200 (which also warms the
 server's page caches, as visitors keep them warm). Prints a table (with `--runs N`, each figure
@@ -41,8 +41,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from supportal.bench import ROOT, out
-from supportal.bench.pages import discover, get, sign_in, start_tree, wait_for_port
+from supportal.bench.pages import get, sign_in, start_tree, wait_for_port
 from supportal.lib.net import free_port
+from supportal.page_types import PEOPLE
 
 BIN = ROOT / "var" / "lighthouse" / "node_modules" / ".bin"
 LIGHTHOUSE = BIN / "lighthouse"
@@ -52,13 +53,6 @@ CHROME = "/usr/bin/chromium"
 CHROME_FLAGS = ("--headless=new", "--no-sandbox")
 SIGN_IN_DETOUR = "/accounts/login/?next="
 CATEGORIES = "performance,accessibility"
-# The demo's sign-in for each persona the layout-shift test names (supportal/core/management/
-# commands/demo.py); the test's personas are made by supportal.test in the same roles.
-DEMO_LOGINS = {
-    "customer": "customer@example.com",
-    "agent": "agent@example.com",
-    "admin": "admin@example.com",
-}
 # Lighthouse's categories give a weight to the audits that count (accessibility checks, the
 # five metrics); the others are advice. An audit "costs points" here when it counts and fails,
 # or when it is advice scored below Lighthouse's own pass mark (and, where it estimates what
@@ -234,33 +228,26 @@ def lighthouse(chrome_port: int, url: str, cookie: str, report_path: Path) -> Sc
     raise AssertionError("unreachable")
 
 
-def page_types() -> list[tuple[str, str, str | None]]:
-    """The layout-shift test's `PAGES`: the one list of page types. Its module imports our test
-    helpers, which import models, so Django is set up first (no database is opened)."""
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportal.settings")
-    django.setup()
-    from supportal.core.tests.test_browser_layout_shift import PAGES
-
-    return PAGES
-
-
-# Run in the served installation: the demo content's missing pieces, then every page type of
-# supportal/page_types.py that answers 200 (Lighthouse reports an error for a 4xx document).
-_ALL_PAGE_TYPES = """
-import json, django
+# Run in the served installation: the demo content's missing pieces, then the page types of
+# supportal/page_types.py with their paths there: the main ones, or (--all) every one that answers
+# 200 (Lighthouse reports an error for a 4xx document).
+_PAGE_TYPES = """
+import json, sys, django
 django.setup()
 from supportal.page_types import PAGE_TYPES, add_page_content
 add_page_content()
-print(json.dumps([[p.name, p.path("en"), p.who] for p in PAGE_TYPES if p.status == 200]))
+every = sys.argv[1] == "all"
+print(json.dumps([
+    [p.name, p.path("en"), p.who] for p in PAGE_TYPES if p.status == 200 and (every or p.main)
+]))
 """
 
 
-def all_page_types(env: dict[str, str]) -> list[tuple[str, str, str | None]]:
-    """Every page type of supportal/page_types.py, with its path in the served installation."""
+def page_types(env: dict[str, str], *, every: bool) -> list[tuple[str, str, str | None]]:
+    """The main page types of supportal/page_types.py (or every one), with their paths in the
+    installation served with `env`."""
     result = subprocess.run(
-        [sys.executable, "-c", _ALL_PAGE_TYPES],
+        [sys.executable, "-c", _PAGE_TYPES, "all" if every else "main"],
         env={**env, "DJANGO_SETTINGS_MODULE": "supportal.settings"},
         cwd=ROOT,
         capture_output=True,
@@ -309,10 +296,12 @@ def main(argv: list[str] | None = None) -> int:
     if not LIGHTHOUSE.exists():
         sys.stderr.write("Lighthouse is not installed: make lighthouse\n")
         return 1
+    import django
     from tqdm import tqdm
 
-    main_pages = page_types()
-    from supportal.core.management.commands.demo import DEMO_PASSWORD  # Django is set up now
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportal.settings")
+    django.setup()  # for the demo's password; no database is opened here
+    from supportal.core.management.commands.demo import DEMO_PASSWORD
 
     REPORTS.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -321,21 +310,14 @@ def main(argv: list[str] | None = None) -> int:
         server = start_tree(stack, ROOT, "now", 0, server_args)
         base = f"http://127.0.0.1:{server.port}"
         cookies = {None: ""} | {
-            who: sign_in(server.port, email, DEMO_PASSWORD) for who, email in DEMO_LOGINS.items()
+            who: sign_in(server.port, email, DEMO_PASSWORD) for who, email in PEOPLE.items()
         }
-        listed = all_page_types(server.env or {}) if args.all else main_pages
+        listed = page_types(server.env or {}, every=args.all)
         chosen = [page for page in listed if not args.only or args.only in page[0]]
-        found = server.found or discover(server.port, cookies["customer"])
-        ids = {
-            "lang": "en",
-            "ticket": re.search(r"/(\d+)/$", found["request"])[1],  # type: ignore[index]
-            "article": re.search(r"/(\d+)/$", found["article"])[1],  # type: ignore[index]
-        }
         chrome_port = stack.enter_context(chromium())
         bar = tqdm(total=len(chosen) * args.runs, desc="lighthouse", unit="run", file=sys.stderr)
         with bar:
-            for name, template, who in chosen:
-                path = template.format(**ids)
+            for name, path, who in chosen:
                 status, _html, _response = get(server.port, path, cookies[who], timeout=120)
                 if status != 200:
                     raise SystemExit(f"{name} ({path}) answers {status} to {who or 'a visitor'}")

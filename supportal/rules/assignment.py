@@ -9,6 +9,7 @@ choosing, so two requests arriving together never go to the same agent by a race
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -97,3 +98,19 @@ def availability_set(*, user: User, availability: str) -> AgentStatus:
 def availability_of(user: User) -> str:
     row = AgentStatus.objects.filter(pk=user.pk).values_list("availability", flat=True).first()
     return row or Availability.OFFLINE
+
+
+# The agent's availability as this session last saw it: the header's switch is rendered with the
+# page from it (no query, `rules/templatetags/availability.py`); htmx then asks once whether it
+# changed elsewhere (another browser).
+SESSION_KEY = "availability"
+
+
+def availability_shown(session: Any) -> str:
+    return session.get(SESSION_KEY, Availability.OFFLINE)
+
+
+def remember_shown(session: Any, availability: str) -> None:
+    """Keeps what the switch shows for this session's next page."""
+    if session.get(SESSION_KEY) != availability:
+        session[SESSION_KEY] = availability

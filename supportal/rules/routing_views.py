@@ -17,7 +17,6 @@ from supportal.accounts.access import admin_required, agent_required
 from supportal.rules import assignment, routing_services
 from supportal.rules.models import GroupRouting, RoutingRule
 from supportal.rules.routing_forms import AssignmentForm, AvailabilityForm, RoutingRuleForm
-from supportal.rules.templatetags.availability import remember
 from supportal.tickets.models import Channel, Group
 
 
@@ -166,7 +165,7 @@ def availability(request: HttpRequest) -> HttpResponse:
     )
     if form.is_bound and form.is_valid():
         assignment.availability_set(user=user, availability=form.cleaned_data["availability"])
-        remember(request, form.cleaned_data["availability"])
+        assignment.remember_shown(request.session, form.cleaned_data["availability"])
         if not request.headers.get("HX-Request"):
             back = request.POST.get("next", "")
             if not url_has_allowed_host_and_scheme(back, {request.get_host()}):
@@ -177,7 +176,7 @@ def availability(request: HttpRequest) -> HttpResponse:
         return render(request, "rules/_availability.html", {"form": form, "saved": True})
     if not form.is_bound:
         current = form.initial["availability"]
-        remember(request, current)
+        assignment.remember_shown(request.session, current)
         if request.headers.get("HX-Request") and request.GET.get("shown") == current:
             return HttpResponse(status=204)  # the header shows it already: nothing to swap
     template = (

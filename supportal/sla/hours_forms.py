@@ -33,17 +33,23 @@ MAX_ROWS = 12
 def country_choices() -> list[tuple[str, str]]:
     """Every country the holidays package knows, by name in the current language (CLDR's,
     through Babel)."""
+    return list(_country_choices(translation.get_language() or "en"))
+
+
+@functools.cache
+def _country_choices(language: str) -> tuple[tuple[str, str], ...]:
+    """Built once per language and process: about 180 names, sorted."""
     from holidays.registry import COUNTRIES
 
-    territories = Locale.parse(
-        translation.to_locale(translation.get_language() or "en")
-    ).territories
+    territories = Locale.parse(translation.to_locale(language)).territories
     names = {}
     for class_name, code, *_rest in COUNTRIES.values():
         english = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", class_name)
         english = re.sub(r" (And|The|Of) ", lambda m: f" {m[1].lower()} ", english)
         names[code] = territories.get(code) or english
-    return sorted(((code, f"{name} ({code})") for code, name in names.items()), key=_by_label)
+    return tuple(
+        sorted(((code, f"{name} ({code})") for code, name in names.items()), key=_by_label)
+    )
 
 
 @functools.cache

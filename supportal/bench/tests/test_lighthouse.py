@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from supportal.bench.lighthouse import (
-    DEMO_LOGINS,
     LighthouseError,
     Scores,
     cookie_jar,
@@ -18,7 +17,8 @@ from supportal.bench.lighthouse import (
     signed_out_requests,
     table,
 )
-from supportal.core.tests.test_browser_layout_shift import PAGES
+from supportal.core.management.commands.demo import DEMO_USERS
+from supportal.page_types import PAGE_TYPES, PEOPLE
 
 
 def audit(score: float | None, mode: str = "binary", **extra: Any) -> dict[str, Any]:
@@ -211,6 +211,7 @@ class SignedInTests:
 
 class PageTypesTests:
     def test_it_can_sign_in_as_every_persona_the_page_list_names(self) -> None:
-        named = {who for _name, _path, who in PAGES if who}
+        named = {page.who for page in PAGE_TYPES if page.who}
 
-        assert named <= DEMO_LOGINS.keys()
+        assert named <= PEOPLE.keys()
+        assert set(PEOPLE.values()) <= {email for email, *_rest in DEMO_USERS}

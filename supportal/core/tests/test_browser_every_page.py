@@ -20,23 +20,21 @@ A new page type joins these checks by being listed in `PAGE_TYPES`, which
 
 from __future__ import annotations
 
-import io
 import re
 import time
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from django.apps import apps
 from django.conf import settings
-from django.core.management import call_command
 from django.db.models import CharField, JSONField, TextField
 from playwright.sync_api import Browser, CDPSession, Page, Request
 from pytest_django.live_server_helper import LiveServer
 
 from supportal.browser_testing import (
     AXE_INIT_SCRIPT,
+    OBSERVE_SHIFTS_JS,
     axe_report,
     english_interface_text,
     focused,
@@ -45,9 +43,7 @@ from supportal.browser_testing import (
     watched_page,
 )
 from supportal.core.management.commands.demo import DEMO_PASSWORD
-from supportal.core.tests.test_browser_layout_shift import _OBSERVE_SHIFTS_JS
-from supportal.page_types import PAGE_TYPES, PEOPLE, PageType, add_page_content
-from supportal.semantic import index
+from supportal.page_types import PAGE_TYPES, PEOPLE, PageType
 
 pytestmark = pytest.mark.browser
 
@@ -212,17 +208,10 @@ def sweep_page(browser: Browser, live_server: LiveServer, transactional_db: None
     with watched_page(
         browser,
         live_server,
-        init_script=_OBSERVE_SHIFTS_JS + ";\n" + AXE_INIT_SCRIPT,
+        init_script=OBSERVE_SHIFTS_JS + ";\n" + AXE_INIT_SCRIPT,
         viewport={"width": 1280, "height": 800},
     ) as page:
         yield page
-
-
-@pytest.fixture(autouse=True)
-def _fresh_vectors() -> Iterator[None]:
-    index.clear()
-    yield
-    index.clear()
 
 
 # One test per language and person, so that the parallel runs share them out evenly.
@@ -241,13 +230,9 @@ class EveryPageTests:
         live_server: LiveServer,
         lang: str,
         who: str | None,
-        settings: Any,
+        page_content: None,
         record_property: pytest.RecordProperty,
     ) -> None:
-        # The pages, not the search model: the demo content loads without embedding it.
-        settings.SEMANTIC_MODEL = "none"
-        call_command("demo", stdout=io.StringIO())
-        add_page_content()
         sweep = Sweep(sweep_page, live_server.url, lang)
         sweep.sign_in(who)
         pages = [page_type for page_type in PAGE_TYPES if page_type.who == who]

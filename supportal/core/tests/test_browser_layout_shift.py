@@ -1,4 +1,5 @@
-"""No page moves after its first paint: cumulative layout shift under 0.05 on every page type.
+"""No page moves after its first paint: cumulative layout shift under 0.05 on the main page
+types (`main=True` in supportal/page_types.py), on the demo content.
 
 Each page is opened the way Lighthouse's mobile defaults open it (a 412 x 823 phone screen, the
 CPU four times slower, slow 4G, an empty cache), because at full speed the browser lays a page
@@ -15,41 +16,14 @@ import pytest
 from playwright.sync_api import Browser, CDPSession, Page
 from pytest_django.live_server_helper import LiveServer
 
-from supportal.browser_testing import login, watched_page
-from supportal.helpcenter.tests.test_pages_fixtures import build_content
-from supportal.semantic import index
-from supportal.test import PASSWORD, Personas, make_ticket
-from supportal.tickets.models import Status
-from supportal.tickets.services import ticket_reply
+from supportal.browser_testing import OBSERVE_SHIFTS_JS, login, watched_page
+from supportal.core.management.commands.demo import DEMO_PASSWORD
+from supportal.page_types import MAIN_PAGE_TYPES, PEOPLE
 
 pytestmark = pytest.mark.browser
 
 LIMIT = 0.05  # Google's "good" CLS is 0.1; we keep half of that as a margin.
 
-# Every page type: (name, path, persona). Adding a page is adding a line. The path may name
-# {ticket} (the customer's request), {article} (a published article) and {lang}; the persona is
-# an attribute of supportal.test.Personas, or None for a visitor. Pages run in this order, and
-# the browser signs in again only when the persona changes, so keep each persona's lines
-# together.
-PAGES: list[tuple[str, str, str | None]] = [
-    ("help-center home", "/{lang}/help/", None),
-    ("article", "/{lang}/help/articles/{article}/", None),
-    ("search results", "/{lang}/help/search/?q=password", None),
-    ("FAQ", "/{lang}/help/faq/", None),
-    ("announcements", "/{lang}/help/announcements/", None),
-    ("sign-in", "/{lang}/accounts/login/", None),
-    ("home, signed in", "/{lang}/", "customer"),
-    ("my requests", "/{lang}/requests/", "customer"),
-    ("a request", "/{lang}/requests/{ticket}/", "customer"),
-    ("new request form", "/{lang}/requests/new", "customer"),
-    ("profile", "/{lang}/accounts/profile/", "customer"),
-    ("inbox", "/{lang}/agent/", "agent"),
-    ("agent request page", "/{lang}/agent/requests/{ticket}/", "agent"),
-    ("article list", "/{lang}/agent/help/", "agent"),
-    ("article editor", "/{lang}/agent/help/articles/{article}/en/", "agent"),
-    ("macro settings", "/{lang}/agent/manage/macros/", "agent"),
-    ("group settings", "/{lang}/agent/manage/groups/", "admin"),
-]
 LANG = "en"
 
 # Lighthouse 12's mobile defaults: a Moto G Power screen, 4x CPU slowdown, "slow 4G".
@@ -67,48 +41,6 @@ FULL_SPEED = {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadT
 CPU_SLOWDOWN = 4
 SETTLE_MS = 1000  # quiet time after the last request, for a late swap to be laid out
 
-# Registered before any of the page's own scripts: `buffered` also hands over the shifts that
-# happened before it. Each shift keeps the elements that moved and where they went. The phone is
-# a viewport only, without `is_mobile` and touch: under that emulation Chromium marks shifts as
-# following an input (crbug.com/1094974), so `hadRecentInput` hid the real ones.
-_OBSERVE_SHIFTS_JS = """
-(() => {
-  window.__layoutShifts = [];
-  const describe = (node) => {
-    if (!node) return "(removed node)";
-    if (node.nodeType !== 1) node = node.parentElement || node;
-    let name = (node.tagName || "#text").toLowerCase();
-    if (node.id) name += "#" + node.id;
-    if (typeof node.className === "string" && node.className.trim()) {
-      name += "." + node.className.trim().split(/\\s+/).join(".");
-    }
-    const parent = node.parentElement;
-    if (parent && parent !== document.body) {
-      let up = parent.tagName.toLowerCase();
-      if (parent.id) up += "#" + parent.id;
-      else if (typeof parent.className === "string" && parent.className.trim()) {
-        up += "." + parent.className.trim().split(/\\s+/).join(".");
-      }
-      name = up + " > " + name;
-    }
-    return name;
-  };
-  const rect = (r) =>
-    `${Math.round(r.x)},${Math.round(r.y)} ${Math.round(r.width)}x${Math.round(r.height)}`;
-  new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) {
-      if (entry.hadRecentInput) continue;
-      window.__layoutShifts.push({
-        value: entry.value,
-        at: Math.round(entry.startTime),
-        sources: (entry.sources || []).map(
-          (s) => `${describe(s.node)}: ${rect(s.previousRect)} -> ${rect(s.currentRect)}`
-        ),
-      });
-    }
-  }).observe({ type: "layout-shift", buffered: true });
-})();
-"""
 _QUIET_JS = "() => !document.querySelector('.htmx-request, [aria-busy=true]')"
 
 
@@ -127,26 +59,19 @@ class Measured:
         return "\n".join(lines)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_vectors() -> Iterator[None]:
-    index.clear()
-    yield
-    index.clear()
-
-
 @pytest.fixture
 def phone(browser: Browser, live_server: LiveServer, transactional_db: None) -> Iterator[Page]:
     """One phone-sized browser context for all pages; fails if it reached beyond the server."""
-    with watched_page(browser, live_server, init_script=_OBSERVE_SHIFTS_JS, **PHONE) as page:
+    with watched_page(browser, live_server, init_script=OBSERVE_SHIFTS_JS, **PHONE) as page:
         yield page
 
 
-def _sign_in(page: Page, cdp: CDPSession, base_url: str, personas: Personas, who: str) -> None:
+def _sign_in(page: Page, cdp: CDPSession, base_url: str, who: str | None) -> None:
     page.context.clear_cookies()
     if who:
         cdp.send("Network.emulateNetworkConditions", FULL_SPEED)
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
-        login(page, base_url, getattr(personas, who).email, PASSWORD, lang=LANG)
+        login(page, base_url, PEOPLE[who], DEMO_PASSWORD, lang=LANG)
     cdp.send("Network.emulateNetworkConditions", SLOW_4G)
     cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
 
@@ -168,44 +93,23 @@ class LayoutShiftTests:
         self,
         phone: Page,
         live_server: LiveServer,
-        personas: Personas,
+        page_content: None,
         record_property: pytest.RecordProperty,
     ) -> None:
-        content = build_content()
-        ticket = make_ticket(
-            personas.customer,
-            "Cannot sign in",
-            "The sign-in page says my password is wrong.",
-            group=personas.support,
-        )
-        ticket_reply(ticket=ticket, author=personas.agent, body="Which browser do you use?")
-        solved = make_ticket(
-            personas.outsider,
-            "Login fails",
-            "My password is rejected every time I try to log in.",
-            group=personas.support,
-        )
-        ticket_reply(
-            ticket=solved,
-            author=personas.agent,
-            body="Reset it from the sign-in page.",
-            status=Status.SOLVED,
-        )
-        ids = {"lang": LANG, "ticket": ticket.pk, "article": content.public.pk}
         cdp = phone.context.new_cdp_session(phone)
         cdp.send("Network.enable")
 
         measured: list[Measured] = []
         persona: str | None = "nobody yet"
-        for name, template, who in PAGES:
-            if who != persona:
-                _sign_in(phone, cdp, live_server.url, personas, who or "")
-                persona = who
-            path = template.format(**ids)
+        for page_type in sorted(MAIN_PAGE_TYPES, key=lambda p: [None, *PEOPLE].index(p.who)):
+            if page_type.who != persona:
+                _sign_in(phone, cdp, live_server.url, page_type.who)
+                persona = page_type.who
+            path = page_type.path(LANG)
             entries = _measure(phone, cdp, live_server.url + path)
             shift = sum(float(entry["value"]) for entry in entries)  # type: ignore[arg-type]
-            measured.append(Measured(name, path, shift, entries))
-            record_property(f"cls {name}", f"{shift:.4f}")
+            measured.append(Measured(page_type.name, path, shift, entries))
+            record_property(f"cls {page_type.name}", f"{shift:.4f}")
 
         moving = [page for page in measured if page.shift >= LIMIT]
         assert not moving, (

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from pytest_django.live_server_helper import LiveServer
 
-from supportal.browser_testing import assert_focus_visible, focused, login, tab_to
+from supportal.browser_testing import assert_focus_in, assert_focus_visible, login, tab_to
 from supportal.helpcenter import services as helpcenter_services
 from supportal.helpcenter.models import ArticleTranslation
 from supportal.phone.models import Call
@@ -21,22 +20,6 @@ from supportal.tickets.models import CustomField, Group, Message
 from supportal.tickets.services import ticket_reply
 
 pytestmark = pytest.mark.browser
-
-
-_FOCUS_IN_JS = (
-    "(s) => { const el = document.querySelector(s);"
-    " return el !== null && el.contains(document.activeElement); }"
-)
-
-
-def assert_focus_in(page: Page, selector: str, where: str) -> None:
-    """The focus is on or inside `selector`, with a focus ring. htmx moves the focus when the
-    new content settles, a moment after it is on the page: wait for that moment."""
-    try:
-        page.wait_for_function(_FOCUS_IN_JS, arg=selector, timeout=2000)
-    except PlaywrightTimeoutError:
-        pytest.fail(f"{where}: the focus is on {focused(page)}, not in {selector}", pytrace=False)
-    assert_focus_visible(page, where)
 
 
 def assert_done(page: Page, text: str, where: str) -> None:

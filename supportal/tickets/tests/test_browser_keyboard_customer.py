@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from pytest_django.live_server_helper import LiveServer
 
-from supportal.browser_testing import assert_focus_visible, login, tab_to
+from supportal.browser_testing import assert_focus_in, login, tab_to
 from supportal.helpcenter.models import ArticleVote
 from supportal.helpcenter.tests.test_pages_fixtures import BODY_WITH_TOC
 from supportal.test import PASSWORD, Personas, make_ticket
@@ -29,22 +29,6 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(autouse=True)
 def _media(settings: pytest.FixtureRequest, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = str(tmp_path)  # type: ignore[attr-defined]
-
-
-def focus_in(page: Page, selector: str) -> bool:
-    """Whether the focus is on or inside the (first) element matching `selector`."""
-    return page.evaluate(
-        "(s) => { const box = document.querySelector(s);"
-        " return box !== null && box.contains(document.activeElement); }",
-        selector,
-    )
-
-
-def assert_focus_in(page: Page, selector: str, where: str) -> None:
-    """The focus shows a focus ring, on or inside the element matching `selector`."""
-    now = assert_focus_visible(page, where)
-    if not focus_in(page, selector):
-        pytest.fail(f"{where}: the focus is on {now['name']}, not in {selector}", pytrace=False)
 
 
 def press_and_wait_for_swap(page: Page, key: str) -> None:

@@ -37,7 +37,7 @@ def _page_links(base: str, page: Page, keep: dict[str, str]) -> dict[str, str]:
 def _sidebar(user: User, current: str, saved: list[SavedView]) -> dict[str, Any]:
     views = selectors.all_views(user, saved)
     counts = selectors.view_counts(user, views)
-    signature = ",".join(f"{item.view.key}={item.label}" for item in counts)
+    signature = ",".join(f"{item.view.key}={item.count}" for item in counts)
     return {"view_counts": counts, "current_key": current, "counts_signature": signature}
 
 
@@ -101,11 +101,12 @@ def view_counts(request: HttpRequest) -> HttpResponse:
     changed since `was`, else the sidebar and, for screen readers, the counts that changed."""
     saved = selectors.saved_views_for(request.user)
     context = _sidebar(request.user, request.GET.get("view", "")[:40], saved)
-    was = dict(part.partition("=")[::2] for part in request.GET.get("was", "")[:2000].split(","))
-    if context["counts_signature"] == request.GET.get("was"):
+    was = request.GET.get("was", "")
+    if context["counts_signature"] == was:
         return HttpResponse(status=204)
+    shown = dict(part.partition("=")[::2] for part in was[:2000].split(","))
     context["changed"] = [
-        item for item in context["view_counts"] if was.get(item.view.key) != str(item.label)
+        item for item in context["view_counts"] if shown.get(item.view.key) != str(item.count)
     ]
     return render(request, "tickets/agent/_inbox_counts.html", context)
 
