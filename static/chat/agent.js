@@ -33,7 +33,6 @@
 
     var audio = null;
     var soundBox = document.getElementById("chat-sound");
-    var soundOption = panel.querySelector("[data-sound-option]");
     function soundOn() {
       try { return window.localStorage.getItem(SOUND_KEY) === "1"; } catch (e) { return false; }
     }
@@ -52,8 +51,7 @@
       tone.start(now);
       tone.stop(now + 0.3);
     }
-    if (soundBox && soundOption) {
-      soundOption.hidden = false;
+    if (soundBox) {
       soundBox.checked = soundOn();
       soundBox.addEventListener("change", function () {
         try { window.localStorage.setItem(SOUND_KEY, soundBox.checked ? "1" : "0"); } catch (e) { /* private mode */ }

@@ -146,6 +146,10 @@ def test_the_launcher_and_widget_work_by_keyboard_at_320_px(
     widget = page.frame_locator("iframe")
     name = widget.get_by_label("Your name")
     expect(name).to_be_visible()
+    # The field shows before the window's deferred script has run and started keeping Tab in.
+    inner = frame.element_handle().content_frame()
+    assert inner is not None
+    inner.wait_for_load_state()
     name.focus()
     # Tab stays inside the open widget.
     for _n in range(12):
