@@ -7,6 +7,8 @@
   var TEXT_INPUT = /^(text|search|email|url|tel|password|number|date|datetime-local|month|week|time)$/;
   var opener = null;
   var current = -1;
+  // Agents may turn the single-key shortcuts off in their profile (WCAG 2.1.4, speech input).
+  var off = document.querySelector('meta[name="supportal-shortcuts"][content="off"]') !== null;
 
   function isTextField(element) {
     if (!element || !element.tagName) { return false; }
@@ -86,7 +88,7 @@
   }
 
   document.addEventListener("keydown", function (event) {
-    if (event.defaultPrevented || event.isComposing || event.ctrlKey || event.metaKey ||
+    if (off || event.defaultPrevented || event.isComposing || event.ctrlKey || event.metaKey ||
         event.altKey) { return; }
     var box = dialog();
     if (box && box.open) { return; }
@@ -127,6 +129,7 @@
       });
     }
     document.querySelectorAll("[data-show-shortcuts]").forEach(function (button) {
+      if (off) { return; }
       button.hidden = false;
       button.addEventListener("click", openShortcuts);
     });

@@ -33,6 +33,7 @@
       // "r" focuses the reply box (agent-keys.js); it also means a public reply.
       document.addEventListener("keydown", function (event) {
         if (event.key !== "r" || event.ctrlKey || event.metaKey || event.altKey) { return; }
+        if (document.querySelector('meta[name="supportal-shortcuts"][content="off"]')) { return; }
         // The key's own target: agent-keys.js may already have moved the focus to the box.
         if (inTextField(event.target)) { return; }
         choose("public");

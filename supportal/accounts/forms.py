@@ -167,8 +167,23 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ("name", "language", "time_zone", "phone")
-        labels = {"name": _("Your name"), "language": _("Language")}  # noqa: RUF012
+        fields = ("name", "language", "time_zone", "phone", "keyboard_shortcuts")
+        labels = {  # noqa: RUF012
+            "name": _("Your name"),
+            "language": _("Language"),
+            "keyboard_shortcuts": _("Use single-key shortcuts on agent pages"),
+        }
+        help_texts = {  # noqa: RUF012
+            "keyboard_shortcuts": _(
+                "Keys such as j, k and r act on a page when no text field has the focus. "
+                "Turn them off if you use speech input or press keys by accident."
+            ),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.instance.is_agent:
+            del self.fields["keyboard_shortcuts"]  # customers' pages have no shortcuts
 
 
 class ResendVerificationForm(forms.Form):

@@ -113,6 +113,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Stored normalised (supportal.lib.phone): "+821012345678", so a call from a number finds
     # its owner however either was written.
     phone = models.CharField(_("phone number"), max_length=PHONE_MAX_LENGTH, blank=True, default="")
+    # Agents' single-key shortcuts (agent-keys.js); off for speech input (WCAG 2.1.4).
+    keyboard_shortcuts = models.BooleanField(_("keyboard shortcuts"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
     email_verified_at = models.DateTimeField(_("email verified"), null=True, blank=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)

@@ -139,9 +139,16 @@ def user_verify_email(*, token: str) -> VerifyOutcome:
 
 
 def user_update_profile(
-    *, user: User, name: str, language: str, time_zone: str, phone: str | None = None
+    *,
+    user: User,
+    name: str,
+    language: str,
+    time_zone: str,
+    phone: str | None = None,
+    keyboard_shortcuts: bool | None = None,
 ) -> None:
-    """The person's own profile; `phone` (already normalised, "" to remove) None: unchanged."""
+    """The person's own profile; `phone` (already normalised, "" to remove) and
+    `keyboard_shortcuts` (agents only) None: unchanged."""
     user.name = name
     user.language = language
     user.time_zone = time_zone
@@ -149,6 +156,9 @@ def user_update_profile(
     if phone is not None:
         user.phone = phone
         fields.append("phone")
+    if keyboard_shortcuts is not None:
+        user.keyboard_shortcuts = keyboard_shortcuts
+        fields.append("keyboard_shortcuts")
     user.save(update_fields=fields)
 
 

@@ -79,3 +79,42 @@ class ProfileTests:
         client.force_login(personas.customer)
         html = client.get("/en/accounts/profile/").content.decode()
         assert "Our emails to you" not in html
+
+    def test_agents_may_turn_the_keyboard_shortcuts_off(
+        self, client: Client, personas: Personas
+    ) -> None:
+        client.force_login(personas.agent)
+        html = client.get("/en/accounts/profile/").content.decode()
+        assert 'name="keyboard_shortcuts"' in html and "checked" in html
+        assert '<meta name="supportal-shortcuts"' not in client.get("/en/agent/").content.decode()
+        client.post(
+            "/en/accounts/profile/",
+            {"name": "Alex Agent", "language": "en", "time_zone": "UTC"},  # the box unticked
+        )
+        personas.agent.refresh_from_db()
+        assert personas.agent.keyboard_shortcuts is False
+        inbox = client.get("/en/agent/").content.decode()
+        assert '<meta name="supportal-shortcuts" content="off">' in inbox
+        client.post(
+            "/en/accounts/profile/",
+            {
+                "name": "Alex Agent",
+                "language": "en",
+                "time_zone": "UTC",
+                "keyboard_shortcuts": "on",
+            },
+        )
+        personas.agent.refresh_from_db()
+        assert personas.agent.keyboard_shortcuts is True
+
+    def test_customers_have_no_shortcut_option(self, client: Client, personas: Personas) -> None:
+        client.force_login(personas.customer)
+        assert (
+            'name="keyboard_shortcuts"' not in client.get("/en/accounts/profile/").content.decode()
+        )
+        client.post(
+            "/en/accounts/profile/",
+            {"name": "Casey", "language": "en", "time_zone": "UTC"},
+        )
+        personas.customer.refresh_from_db()
+        assert personas.customer.keyboard_shortcuts is True  # unchanged

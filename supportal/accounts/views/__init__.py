@@ -199,6 +199,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             language=form.cleaned_data["language"],
             time_zone=form.cleaned_data["time_zone"],
             phone=form.cleaned_data["phone"],
+            keyboard_shortcuts=form.cleaned_data.get("keyboard_shortcuts"),
         )
         with translation.override(user.language):
             messages.success(request, _("Your profile has been saved."))

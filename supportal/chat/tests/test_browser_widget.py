@@ -264,3 +264,40 @@ def test_a_message_lost_as_the_socket_drops_is_sent_again_once(
     bodies = list(chat.ticket.messages.order_by("pk").values_list("body", flat=True))
     assert bodies == ["Hello", "Did you get this?", "And this?"]
     expect(widget.locator(".chat-message-visitor", has_text="Did you get this?")).to_have_count(1)
+
+
+OVERLAP_JS = """() => {
+  const launcher = document.querySelector("[data-chat-launch]").getBoundingClientRect();
+  const el = document.activeElement;
+  if (!el || el === document.body || el.matches("[data-chat-launch]")) { return null; }
+  const box = el.getBoundingClientRect();
+  const width = Math.min(box.right, launcher.right) - Math.max(box.left, launcher.left);
+  const height = Math.min(box.bottom, launcher.bottom) - Math.max(box.top, launcher.top);
+  return {name: el.outerHTML.slice(0, 80), covered: width > 0 && height > 0};
+}"""
+
+
+@pytest.mark.parametrize("size", [(320, 568), (1280, 480)])
+def test_the_launcher_never_covers_the_focused_control(
+    page: Page, live_server: LiveServer, transactional_db: None, size: tuple[int, int]
+) -> None:
+    # WCAG 2.4.11: the launcher is fixed at the bottom right; a control reached by Tab scrolls
+    # clear of it, down to the last link of the footer.
+    for n in range(4):
+        make_article(title=f"Article number {n}")
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    page.goto(f"{live_server.url}/en/help/")
+    covered = []
+    stops = 0
+    for _n in range(80):
+        page.keyboard.press("Tab")
+        now = page.evaluate(OVERLAP_JS)
+        if now is None:
+            if page.evaluate("document.activeElement === document.body") and stops:
+                break
+            continue
+        stops += 1
+        if now["covered"]:
+            covered.append(now["name"])
+    assert stops > 10
+    assert covered == []

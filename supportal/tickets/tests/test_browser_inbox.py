@@ -106,6 +106,39 @@ def test_shortcuts_leave_typing_alone_and_select_all_works(
     expect(page.locator("#shortcuts")).to_be_hidden()
 
 
+def test_an_agent_can_turn_the_single_key_shortcuts_off(
+    page: Page, live_server: LiveServer, transactional_db: None, personas: Personas
+) -> None:
+    # WCAG 2.1.4: speech input types letters; an agent may turn the shortcuts off.
+    build_world(personas)
+    login(page, live_server.url, personas.agent.email, PASSWORD)
+    page.goto(f"{live_server.url}/en/accounts/profile/")
+    box = page.get_by_label("Use single-key shortcuts on agent pages")
+    expect(box).to_be_checked()
+    box.uncheck()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Your profile has been saved.")).to_be_visible()
+    expect(page.get_by_label("Use single-key shortcuts on agent pages")).not_to_be_checked()
+
+    page.goto(f"{live_server.url}/en/agent/views/open")
+    rows = page.locator("[data-inbox-row]")
+    expect(rows).to_have_count(5)
+    for key in ("j", "x", "?", "/"):
+        page.keyboard.press(key)
+    expect(page.locator("#shortcuts")).to_be_hidden()
+    expect(page.locator(".is-current")).to_have_count(0)
+    expect(page.locator("tbody input[type=checkbox]:checked")).to_have_count(0)
+    assert page.evaluate("document.activeElement === document.body")
+    expect(page.get_by_role("button", name="Keyboard shortcuts")).to_have_count(0)
+
+    # On a request, "r" and "n" do nothing either; the reply box keeps its place.
+    rows.first.locator("[data-row-link]").click()
+    page.wait_for_url(re.compile(r"/agent/requests/\d+/"))
+    page.keyboard.press("n")
+    page.keyboard.press("r")
+    assert page.evaluate("document.activeElement === document.body")
+
+
 def test_the_inbox_fits_a_narrow_screen(
     page: Page, live_server: LiveServer, transactional_db: None, personas: Personas
 ) -> None:
