@@ -50,6 +50,7 @@
   var seen = {};
   var agentRead = parseInt(root.dataset.agentRead, 10) || 0;
   var socket = null, polling = null, failures = 0, pending = {};
+  var resetIdle = function () {};
   var reduced = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
   function wsUrl() {
@@ -110,7 +111,7 @@
     seen[event.id] = true;
     lastId = Math.max(lastId, event.id);
     var data = event.data;
-    if (event.kind === "message") { addMessage(data, event.id); }
+    if (event.kind === "message") { addMessage(data, event.id); resetIdle(); }
     else if (event.kind === "read" && data.side === "agent") { markReadUpTo(data.up_to); }
     else if (event.kind === "typing" && data.side === "agent") { typingLine.textContent = data.on ? t.typing : ""; }
     else if (event.kind === "accepted" || event.kind === "transferred") {
@@ -223,6 +224,34 @@
       body.value = "";
       body.focus();
     });
+  }
+  // A chat ends on its own after a while without a message (ChatSettings.idle_minutes): warn
+  // shortly before, and keep it open at a press of the button, as often as asked (WCAG 2.2.1).
+  var idle = document.getElementById("chat-idle");
+  if (idle) {
+    var idleText = document.getElementById("chat-idle-text");
+    var keepLine = idle.querySelector(".chat-idle-keep");
+    var idleMs = parseInt(idle.dataset.idleSeconds, 10) * 1000;
+    var warnMs = parseInt(idle.dataset.warnSeconds, 10) * 1000;
+    var endsAt = Date.now() + parseInt(idle.dataset.idleLeft, 10) * 1000;
+    var idleTimer = null;
+    var warnNow = function () { idleText.textContent = idle.dataset.text; keepLine.hidden = false; };
+    var schedule = function () {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(warnNow, Math.max(0, endsAt - warnMs - Date.now()));
+    };
+    resetIdle = function () {
+      endsAt = Date.now() + idleMs;
+      var focused = keepLine.contains(document.activeElement);
+      idleText.textContent = "";
+      keepLine.hidden = true;
+      if (focused && body) { body.focus(); }
+      schedule();
+    };
+    keepLine.querySelector("button").addEventListener("click", function () {
+      post(idle.dataset.keepUrl, {}).then(resetIdle).catch(function () { showError(t.failed); });
+    });
+    schedule();
   }
   if (root.dataset.state !== "ended") { connect(); }
   log.querySelectorAll(".chat-message-agent").forEach(function (item) { markRead(parseInt(item.dataset.message, 10)); });

@@ -45,6 +45,7 @@ ROW = "_session_row"  # the UserSession's pk
 SEEN = "_session_seen"  # when activity was last noted (epoch seconds)
 KEY_HASH = "_session_key_hash"  # the hash of the key the row holds, to notice a new key
 
+IDLE = "_session_idle"  # the policy's idle limit in minutes when activity was last noted
 TOUCH_EVERY = 60  # seconds between two notes of activity
 
 
@@ -119,7 +120,27 @@ def session_track(*, request: HttpRequest, user: User) -> UserSession:
     session[ROW] = row.pk
     session[KEY_HASH] = row.key_hash
     session[SEEN] = int(time.time())
+    session[IDLE] = SecurityPolicy.current().session_idle_minutes
     return row
+
+
+def session_keep(request: HttpRequest) -> None:
+    """Notes activity now, however recently it was noted: "Stay signed in" in the warning
+    before an idle sign-out (WCAG 2.2.1)."""
+    request.session[SEEN] = int(time.time())
+    UserSession.objects.filter(pk=request.session.get(ROW), user=request.user).update(
+        last_seen_at=timezone.now()
+    )
+
+
+def idle_seconds_left(request: HttpRequest) -> int | None:
+    """Seconds before this session is signed out for inactivity, counted from the last noted
+    activity (at most TOUCH_EVERY ago); None without a limit. Read from the session: no query."""
+    session = request.session
+    idle, seen = session.get(IDLE), session.get(SEEN)
+    if not idle or not isinstance(seen, int) or not request.user.is_authenticated:
+        return None
+    return max(0, seen + idle * 60 - int(time.time()))
 
 
 def _end(row: UserSession) -> None:
@@ -231,6 +252,7 @@ class SessionActivityMiddleware:
             idle = SecurityPolicy.current().session_idle_minutes
             if idle and now - seen > idle * 60:
                 return self._sign_out(request, idle=True)
+            session[IDLE] = idle
             user_agent, ip = _client(request)
             updated = UserSession.objects.filter(pk=session.get(ROW), user=user).update(
                 last_seen_at=timezone.now(), ip=ip, user_agent=user_agent

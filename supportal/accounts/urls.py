@@ -63,6 +63,7 @@ urlpatterns = [
     path("reauth/passkey/", passkeys.reauth, name="passkey_reauth"),
     # Sessions (views/sessions.py)
     path("security/sessions/<int:pk>/sign-out/", sessions.sign_out, name="session_sign_out"),
+    path("session/keep/", sessions.keep, name="session_keep"),
     path(
         "security/sessions/sign-out-others/",
         sessions.sign_out_others,

@@ -126,6 +126,9 @@ class Chat(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     # Set when it ended on its own: the minutes nobody had written (ChatSettings.idle_minutes).
     ended_idle = models.PositiveSmallIntegerField(default=0)
+    # The visitor asked to keep an idle chat open when warned (WCAG 2.2.1): the idle clock
+    # counts from here as from a message.
+    kept_at = models.DateTimeField(null=True, blank=True)
     # The last message id each side has seen (read marks).
     visitor_read = models.BigIntegerField(default=0)
     agent_read = models.BigIntegerField(default=0)

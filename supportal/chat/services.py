@@ -510,6 +510,7 @@ def chats_end_idle() -> int:
     cutoff = timezone.now() - timedelta(minutes=minutes)
     idle = (
         Chat.objects.filter(state=ChatState.ACTIVE, accepted_at__lt=cutoff)
+        .filter(Q(kept_at__isnull=True) | Q(kept_at__lt=cutoff))
         .annotate(last=Max("events__created_at", filter=Q(events__kind="message")))
         .filter(Q(last__lt=cutoff) | Q(last__isnull=True))
         .values_list("pk", flat=True)
@@ -521,12 +522,32 @@ def chats_end_idle() -> int:
             # A line may have come in since the query above.
             if (
                 chat.state != ChatState.ACTIVE
+                or (chat.kept_at is not None and chat.kept_at >= cutoff)
                 or chat.events.filter(kind="message", created_at__gte=cutoff).exists()
             ):
                 continue
             chat_end(chat=chat, actor=None, idle=minutes)
             ended += 1
     return ended
+
+
+def chat_keep(*, chat: Chat) -> None:
+    """The visitor, warned that the chat is about to end for lack of messages, keeps it open:
+    the idle clock starts again (as many times as they like)."""
+    Chat.objects.filter(pk=chat.pk, state=ChatState.ACTIVE).update(kept_at=timezone.now())
+
+
+def chat_idle_seconds_left(chat: Chat) -> int | None:
+    """Seconds before an active chat ends on its own, or None when it will not."""
+    minutes = chat_settings().idle_minutes
+    if not minutes or chat.state != ChatState.ACTIVE or chat.accepted_at is None:
+        return None
+    last = (
+        chat.events.filter(kind="message").order_by("-id").values_list("created_at", flat=True)
+    ).first()
+    since = max(moment for moment in (chat.accepted_at, chat.kept_at, last) if moment)
+    left = since + timedelta(minutes=minutes) - timezone.now()
+    return max(0, int(left.total_seconds()))
 
 
 def told_in_chat(ticket: Ticket, actor: User | None) -> bool:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("events", views.poll, name="events"),
     path("typing", views.typing, name="typing"),
     path("read", views.read, name="read"),
+    path("keep", views.keep, name="keep"),
     path("end", views.end, name="end"),
     path("rate", views.rate, name="rate"),
     path("transcript", views.transcript, name="transcript"),

@@ -27,6 +27,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from supportal.accounts.access import public
@@ -115,6 +116,7 @@ def _conversation_context(request: HttpRequest, chat: Chat) -> dict[str, Any]:
     last = chat.events.order_by("-id").values_list("id", flat=True).first() or 0
     return _frame_context(
         {
+            **_idle_context(chat),
             "chat": chat,
             "chat_messages": messages,
             "queue": services.queue_info(chat),
@@ -125,6 +127,26 @@ def _conversation_context(request: HttpRequest, chat: Chat) -> dict[str, Any]:
             "strings": _strings(),
         }
     )
+
+
+def _idle_context(chat: Chat) -> dict[str, Any]:
+    """For the warning before an idle chat ends on its own (WCAG 2.2.1, widget.js): the
+    seconds left now, the full idle time, and how long before the end to warn, with its text."""
+    left = services.chat_idle_seconds_left(chat)
+    if left is None:
+        return {"idle_left": None}
+    idle = services.chat_settings().idle_minutes * 60
+    if idle >= 4 * 60:
+        warn = 120
+        text = ngettext(
+            "Nobody has written for a while, so this chat will end in %(count)s minute.",
+            "Nobody has written for a while, so this chat will end in %(count)s minutes.",
+            warn // 60,
+        ) % {"count": warn // 60}
+    else:
+        warn = 30
+        text = _("Nobody has written for a while, so this chat will end in 30 seconds.")
+    return {"idle_left": left, "idle_seconds": idle, "idle_warn": warn, "idle_text": text}
 
 
 def _strings() -> dict[str, Any]:
@@ -301,6 +323,15 @@ def typing(request: HttpRequest) -> JsonResponse:
     chat = _chat_or_404(request)
     if chat.is_live:
         services.chat_typing(chat=chat, agent=False, typing=request.POST.get("on") == "1")
+    return JsonResponse({})
+
+
+@public
+@require_POST
+@same_origin_post
+def keep(request: HttpRequest) -> JsonResponse:
+    """Keep the chat open: the visitor's answer to the warning that it is about to end."""
+    services.chat_keep(chat=_chat_or_404(request))
     return JsonResponse({})
 
 

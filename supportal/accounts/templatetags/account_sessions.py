@@ -14,3 +14,15 @@ register = template.Library()
 def active_session_count(person: User) -> int:
     """How many browsers the person is signed in on."""
     return sessions.active_session_count(person)
+
+
+@register.simple_tag(takes_context=True)
+def idle_signout(context: template.Context) -> dict[str, int] | None:
+    """For the warning before an idle sign-out (accounts/_idle_warning.html, idle.js): the
+    seconds left now, the limit, and how stale the last note of activity may be."""
+    request = context.get("request")
+    left = sessions.idle_seconds_left(request) if request is not None else None
+    if left is None:
+        return None
+    limit = request.session[sessions.IDLE] * 60  # type: ignore[union-attr]
+    return {"left": left, "limit": limit, "touch": sessions.TOUCH_EVERY}

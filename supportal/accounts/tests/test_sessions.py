@@ -256,6 +256,37 @@ class IdleTimeoutTests:
             html = laptop.get(SECURITY).content.decode()
         assert "You are signed out after 30 minutes without activity." in html
 
+    def test_pages_carry_the_warning_and_stay_signed_in_restarts_the_clock(
+        self, personas: Personas
+    ) -> None:
+        # WCAG 2.2.1: idle.js warns two minutes before; "Stay signed in" notes activity now.
+        policy = SecurityPolicy.current()
+        policy.session_idle_minutes = 30
+        policy.save()
+        with time_machine.travel(START, tick=False) as traveller:
+            laptop = browser(personas.customer)
+            traveller.shift(dt.timedelta(seconds=20))
+            html = laptop.get("/en/help/").content.decode()
+            assert 'id="idle-warning"' in html and 'data-limit="1800"' in html
+            assert 'data-left="1780"' in html  # counted from the sign-in, 20 s ago
+            assert "you will be signed out in 2 minutes." in html
+            for _n in range(12):  # 29 minutes idle each time, then the button
+                traveller.shift(dt.timedelta(minutes=29))
+                assert laptop.post("/en/accounts/session/keep/").status_code == 204
+            traveller.shift(dt.timedelta(minutes=29))
+            assert signed_in(laptop)
+            traveller.shift(dt.timedelta(minutes=31))
+            assert not signed_in(laptop)
+            # Signed out: the button cannot bring the session back.
+            response = laptop.post("/en/accounts/session/keep/")
+            assert response.status_code == 302
+            assert response["Location"].startswith("/en/accounts/login/")
+
+    def test_without_a_limit_pages_carry_no_warning(self, personas: Personas) -> None:
+        laptop = browser(personas.agent)
+        assert 'id="idle-warning"' not in laptop.get("/en/agent/").content.decode()
+        assert 'id="idle-warning"' not in Client().get("/en/help/").content.decode()
+
     def test_it_keeps_sessions_without_a_limit(self, personas: Personas) -> None:
         with time_machine.travel(START, tick=False) as traveller:
             laptop = browser(personas.customer)

@@ -113,3 +113,12 @@ def person_sign_out_everywhere(request: HttpRequest, pk: int) -> HttpResponse:
         ):
             return HttpResponseRedirect(given)
     return HttpResponseRedirect(reverse("accounts:security"))
+
+
+@signed_in
+@require_POST
+def keep(request: HttpRequest) -> HttpResponse:
+    """ "Stay signed in": the warning's answer before an idle sign-out (idle.js). A session
+    already signed out for inactivity never gets here: the middleware sends it to sign in."""
+    service.session_keep(request)
+    return HttpResponse(status=204)

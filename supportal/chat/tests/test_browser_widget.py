@@ -4,16 +4,18 @@ the polling fallback, keyboard use, 320 px, and axe in four languages."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from playwright.sync_api import Frame, FrameLocator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from supportal.browser_testing import assert_no_axe_violations
+from supportal.browser_testing import assert_no_axe_violations, tab_to
 from supportal.chat import services
-from supportal.chat.models import Chat
+from supportal.chat.models import Chat, ChatEvent
 from supportal.chat.tests.conftest import ChatServer, free_port, use_chat_at
 from supportal.rules.assignment import availability_set
 from supportal.rules.models import Availability
@@ -264,6 +266,33 @@ def test_a_message_lost_as_the_socket_drops_is_sent_again_once(
     bodies = list(chat.ticket.messages.order_by("pk").values_list("body", flat=True))
     assert bodies == ["Hello", "Did you get this?", "And this?"]
     expect(widget.locator(".chat-message-visitor", has_text="Did you get this?")).to_have_count(1)
+
+
+def test_the_visitor_is_warned_before_an_idle_chat_ends_and_keeps_it_open(
+    page: Page, live_server: LiveServer, chat_server: ChatServer, settings: Any, agent: Any
+) -> None:
+    # WCAG 2.2.1: a warning before the chat ends on its own, and one button to keep it open.
+    use_chat_at(settings, chat_server.url)
+    services.chat_settings_save(values={"idle_minutes": 1})
+    chatting_in_widget(page, live_server)
+    # 45 seconds of silence: 15 left, inside the 30-second warning.
+    earlier = timezone.now() - timedelta(seconds=45)
+    Chat.objects.update(accepted_at=earlier)
+    ChatEvent.objects.filter(kind="message").update(created_at=earlier)
+    page.goto(f"{live_server.url}/en/chat/")
+    warning = page.locator("#chat-idle-text")
+    expect(warning).to_have_text(
+        "Nobody has written for a while, so this chat will end in 30 seconds."
+    )
+    assert warning.get_attribute("role") == "alert"
+    assert_no_axe_violations(page, "chat widget: the idle warning")
+    tab_to(page, ".chat-idle-keep button")
+    page.keyboard.press("Enter")
+    expect(warning).to_be_empty()
+    expect(page.get_by_role("button", name="Keep the chat open")).to_be_hidden()
+    expect(page.get_by_label("Message", exact=True)).to_be_focused()
+    kept = Chat.objects.get().kept_at
+    assert kept is not None and kept > earlier
 
 
 OVERLAP_JS = """() => {

@@ -412,6 +412,57 @@ class IdleChatTests:
         chat.refresh_from_db()
         assert chat.state == ChatState.ACTIVE
 
+    def test_the_window_warns_before_and_keeping_it_open_restarts_the_clock(
+        self, client: Client, personas: Personas, open_chat: Any
+    ) -> None:
+        # WCAG 2.2.1: warned before the end, the visitor keeps the chat open, as often as needed.
+        services.chat_settings_save(values={"idle_minutes": 30})
+        with time_machine.travel(datetime(2026, 12, 7, 9, 0, tzinfo=UTC), tick=False) as clock:
+            start(client)
+            chat = Chat.objects.get()
+            clock.shift(10 * 60)
+            html = client.get(reverse("chat:widget")).content.decode()
+            # widget.js shows this two minutes before the 20 minutes left run out.
+            assert 'data-idle-left="1200"' in html and 'data-warn-seconds="120"' in html
+            assert "so this chat will end in 2 minutes." in html
+            assert "Keep the chat open" in html
+            for _n in range(12):  # 12 times in a row, each at 29 minutes
+                clock.shift(29 * 60)
+                assert client.post(reverse("chat:keep"), **OWN).status_code == 200
+                assert ended_on_their_own() == 0
+            html = client.get(reverse("chat:widget")).content.decode()
+            assert 'data-idle-left="1800"' in html
+            clock.shift(31 * 60)
+            assert ended_on_their_own() == 1
+            # Ended: nothing to keep open, and no warning on the page.
+            assert client.post(reverse("chat:keep"), **OWN).status_code == 200
+            html = client.get(reverse("chat:widget")).content.decode()
+            assert "Keep the chat open" not in html
+        chat.refresh_from_db()
+        assert chat.state == ChatState.ENDED
+
+    def test_a_short_limit_warns_thirty_seconds_before_and_none_never(
+        self, client: Client, personas: Personas, open_chat: Any
+    ) -> None:
+        services.chat_settings_save(values={"idle_minutes": 1})
+        start(client)
+        html = client.get(reverse("chat:widget")).content.decode()
+        assert 'data-warn-seconds="30"' in html
+        assert "so this chat will end in 30 seconds." in html
+        services.chat_settings_save(values={"idle_minutes": 0})
+        html = client.get(reverse("chat:widget")).content.decode()
+        assert "data-idle-left" not in html
+
+    def test_only_the_visitor_of_the_chat_can_keep_it_open(
+        self, client: Client, personas: Personas, open_chat: Any
+    ) -> None:
+        start(client)
+        stranger = Client()
+        assert stranger.post(reverse("chat:keep"), **OWN).status_code == 404
+        other_site = client.post(reverse("chat:keep"), HTTP_ORIGIN="https://evil.example")
+        assert other_site.status_code == 403
+        assert Chat.objects.get().kept_at is None
+
 
 def ended_on_their_own() -> int:
     """Runs the worker's every-minute task; how many chats have ended on their own."""

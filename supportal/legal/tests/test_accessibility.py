@@ -62,7 +62,6 @@ class AccessibilityStatementTests:
         assert "opens every page in a real browser in Korean, English, Japanese" in html
         assert "We audit every page with Lighthouse" in html
         # The limitations are the criteria docs/accessibility.md marks as partially supported.
-        assert "without a warning first" in html  # 2.2.1
         assert "cannot be paused" in html  # 2.2.2
         assert "what screen readers announce" in html  # 4.1.3
         assert "a video without captions" in html
