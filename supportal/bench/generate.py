@@ -519,7 +519,7 @@ class Generator:
               org: int | None, manages: bool) -> tuple[Any, ...]:  # fmt: skip
         joined = self.clock(self.now - YEARS * 365 * 86400 - self.rng.random() * 86400 * 365)
         return (pk, password, None, role == Role.ADMIN, email, name, role, language,
-                ZONES[language], True, joined, joined, org, manages, "")  # fmt: skip
+                ZONES[language], True, joined, joined, org, manages, "", True)  # fmt: skip
 
     def _name(self, language: str) -> str:
         first, last = (names.split() for names in NAMES[language])
@@ -701,7 +701,8 @@ class Generator:
 
 USER_COLUMNS = ("id", "password", "last_login", "is_superuser", "email", "name", "role",
                 "language", "time_zone", "is_active", "email_verified_at", "date_joined",
-                "organization_id", "manages_organization", "phone")  # fmt: skip
+                "organization_id", "manages_organization", "phone",
+                "keyboard_shortcuts")  # fmt: skip
 TABLES = {
     "tickets_ticket": ("id", "subject", "status", "is_open", "priority", "channel",
                        "submission_key", "created_at", "updated_at", "solved_at",
