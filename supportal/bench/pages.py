@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
-from supportal.lib.net import free_port
+from supportal.lib.net import free_port, free_port_pair, wait_listening
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/{name}"
@@ -267,7 +267,7 @@ def start_tree(
         env["DATABASE_URL"] = POSTGRES_URL.format(name=database)
         env["REDIS_URL"] = re.sub(r"/\d+$", f"/{number}", args.redis_url)
         _flush_redis(env["REDIS_URL"])
-    port = free_port()
+    port = free_port_pair()  # the chat server takes port + 1
     env["SITE_URL"] = f"http://127.0.0.1:{port}"
     manage(tree, "migrate", "--no-input", "-v0", env=env)
     manage(tree, "collectstatic", "--no-input", "-v0", env=env)
@@ -277,6 +277,8 @@ def start_tree(
     # gunicorn listens before its workers have imported the project: on a busy machine the
     # first answer takes longer than a page's timeout.
     get(port, "/healthz", timeout=300)
+    # Until the chat server listens, free_port() may hand its port to the next tree.
+    wait_listening(port + 1, timeout=300)
     server = Server(label, port, env=env)
     server.cookie = sign_in(port, "customer@example.com", "supportal-demo")
     server.found = discover(port, server.cookie)
