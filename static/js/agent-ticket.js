@@ -2,13 +2,6 @@
 (function () {
   "use strict";
 
-  function inTextField(element) {
-    if (!element) { return false; }
-    var tag = element.tagName;
-    return element.isContentEditable || tag === "TEXTAREA" || tag === "SELECT" ||
-      (tag === "INPUT" && !/^(checkbox|radio|button|submit|reset)$/.test(element.type));
-  }
-
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("reply-form");
     if (form) {
@@ -30,13 +23,11 @@
         noteButton.hidden = false;
         noteButton.addEventListener("click", function () { choose("note"); body.focus(); });
       }
-      // "r" focuses the reply box (agent-keys.js); it also means a public reply.
+      // "r" focuses the reply box (agent-keys.js, which decides whether a key is a shortcut:
+      // not in a text field, not with a modifier, not when the agent turned shortcuts off, and
+      // then prevents its default); it also means a public reply.
       document.addEventListener("keydown", function (event) {
-        if (event.key !== "r" || event.ctrlKey || event.metaKey || event.altKey) { return; }
-        if (document.querySelector('meta[name="supportal-shortcuts"][content="off"]')) { return; }
-        // The key's own target: agent-keys.js may already have moved the focus to the box.
-        if (inTextField(event.target)) { return; }
-        choose("public");
+        if (event.key === "r" && event.defaultPrevented) { choose("public"); }
       });
     }
     // The presence line is polled every 10 s: leave it alone when nothing changed, so screen

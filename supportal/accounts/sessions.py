@@ -124,23 +124,35 @@ def session_track(*, request: HttpRequest, user: User) -> UserSession:
     return row
 
 
+def _note_activity(request: HttpRequest, now: int) -> bool:
+    """Notes activity at `now` on the session and its row; False when the row is gone (the
+    session was signed out elsewhere)."""
+    user_agent, ip = _client(request)
+    updated = UserSession.objects.filter(pk=request.session.get(ROW), user=request.user).update(
+        last_seen_at=timezone.now(), ip=ip, user_agent=user_agent
+    )
+    if updated:
+        request.session[SEEN] = now
+    return bool(updated)
+
+
 def session_keep(request: HttpRequest) -> None:
     """Notes activity now, however recently it was noted: "Stay signed in" in the warning
-    before an idle sign-out (WCAG 2.2.1)."""
-    request.session[SEEN] = int(time.time())
-    UserSession.objects.filter(pk=request.session.get(ROW), user=request.user).update(
-        last_seen_at=timezone.now()
-    )
+    before an idle sign-out (WCAG 2.2.1). Nothing to do when the middleware just did it."""
+    now = int(time.time())
+    if request.session.get(SEEN) != now:
+        _note_activity(request, now)
 
 
-def idle_seconds_left(request: HttpRequest) -> int | None:
-    """Seconds before this session is signed out for inactivity, counted from the last noted
-    activity (at most TOUCH_EVERY ago); None without a limit. Read from the session: no query."""
+def idle_state(request: HttpRequest) -> tuple[int, int] | None:
+    """(seconds left, the limit in seconds) before this session is signed out for inactivity,
+    counted from the last noted activity (at most TOUCH_EVERY ago); None without a limit. Read
+    from the session: no query."""
     session = request.session
     idle, seen = session.get(IDLE), session.get(SEEN)
     if not idle or not isinstance(seen, int) or not request.user.is_authenticated:
         return None
-    return max(0, seen + idle * 60 - int(time.time()))
+    return max(0, seen + idle * 60 - int(time.time())), idle * 60
 
 
 def _end(row: UserSession) -> None:
@@ -253,14 +265,9 @@ class SessionActivityMiddleware:
             if idle and now - seen > idle * 60:
                 return self._sign_out(request, idle=True)
             session[IDLE] = idle
-            user_agent, ip = _client(request)
-            updated = UserSession.objects.filter(pk=session.get(ROW), user=user).update(
-                last_seen_at=timezone.now(), ip=ip, user_agent=user_agent
-            )
-            if not updated:
+            if not _note_activity(request, now):
                 # Signed out from another browser or by an admin.
                 return self._sign_out(request, idle=False)
-            session[SEEN] = now
         else:
             # A session from before sessions were tracked: start tracking it.
             session_track(request=request, user=user)  # type: ignore[arg-type]

@@ -537,9 +537,9 @@ def chat_keep(*, chat: Chat) -> None:
     Chat.objects.filter(pk=chat.pk, state=ChatState.ACTIVE).update(kept_at=timezone.now())
 
 
-def chat_idle_seconds_left(chat: Chat) -> int | None:
-    """Seconds before an active chat ends on its own, or None when it will not."""
-    minutes = chat_settings().idle_minutes
+def chat_idle_seconds_left(chat: Chat, minutes: int) -> int | None:
+    """Seconds before an active chat ends on its own after `minutes` without a message
+    (ChatSettings.idle_minutes), or None when it will not."""
     if not minutes or chat.state != ChatState.ACTIVE or chat.accepted_at is None:
         return None
     last = (

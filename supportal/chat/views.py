@@ -132,10 +132,11 @@ def _conversation_context(request: HttpRequest, chat: Chat) -> dict[str, Any]:
 def _idle_context(chat: Chat) -> dict[str, Any]:
     """For the warning before an idle chat ends on its own (WCAG 2.2.1, widget.js): the
     seconds left now, the full idle time, and how long before the end to warn, with its text."""
-    left = services.chat_idle_seconds_left(chat)
+    minutes = services.chat_settings().idle_minutes
+    left = services.chat_idle_seconds_left(chat, minutes)
     if left is None:
         return {"idle_left": None}
-    idle = services.chat_settings().idle_minutes * 60
+    idle = minutes * 60
     if idle >= 4 * 60:
         warn = 120
         text = ngettext(

@@ -21,8 +21,8 @@ def idle_signout(context: template.Context) -> dict[str, int] | None:
     """For the warning before an idle sign-out (accounts/_idle_warning.html, idle.js): the
     seconds left now, the limit, and how stale the last note of activity may be."""
     request = context.get("request")
-    left = sessions.idle_seconds_left(request) if request is not None else None
-    if left is None:
+    state = sessions.idle_state(request) if request is not None else None
+    if state is None:
         return None
-    limit = request.session[sessions.IDLE] * 60  # type: ignore[union-attr]
+    left, limit = state
     return {"left": left, "limit": limit, "touch": sessions.TOUCH_EVERY}
